@@ -1,0 +1,28 @@
+# The two set-up commands of the README. Each creates .venv and installs kenmap when needed.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test check bench
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/kenmap demo
+
+check: setup
+	$(BIN)/ruff check kenmap tests bench data
+	$(BIN)/mypy
+
+test: check
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/bench_import.py

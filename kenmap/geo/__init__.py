@@ -1,0 +1,1 @@
+"""Spatial primitives: reading files, CRS handling, repair, overlaps. Knows nothing of welfare."""

@@ -1,0 +1,237 @@
+"""Reading vector files as real Japanese data delivers them.
+
+Shapefiles (also zipped), GeoPackage, GeoJSON and FlatGeobuf. Shapefile DBFs without a ``.cpg``
+are read byte-for-byte (latin-1) and decoded here: strict UTF-8 first, then cp932, so a wrong
+guess fails loudly instead of producing mojibake. Every row keeps its 1-based position in the
+file (``_row``) so errors can name it.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj import CRS
+
+from kenmap.errors import KenmapError
+from kenmap.geo.crs import epsg_of, parse_crs
+
+VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}
+ROW = "_row"
+
+#: Limits for zip archives (uploads reuse them): total uncompressed size and expansion ratio.
+ZIP_MAX_TOTAL = 4 * 1024**3
+ZIP_MAX_RATIO = 200
+
+
+@dataclass
+class VectorSource:
+    """What was read from one file: the data and how it was interpreted."""
+
+    path: str
+    frame: gpd.GeoDataFrame
+    encoding: str
+    encoding_detected: bool
+    source_epsg: int | None
+    notes: list[str] = field(default_factory=list)
+
+
+def check_zip(path: Path) -> list[str]:
+    """Names inside a zip archive, refusing unsafe paths and zip bombs."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise KenmapError("not a valid zip archive", file=path) from exc
+    total = 0
+    for info in infos:
+        name = info.filename
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+            raise KenmapError(f"zip entry '{name}' has an unsafe path; refused", file=path)
+        total += info.file_size
+        if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
+            raise KenmapError(
+                f"zip entry '{name}' expands {info.file_size // info.compress_size}× "
+                "(a zip bomb?); refused", file=path)
+    if total > ZIP_MAX_TOTAL:
+        raise KenmapError(f"zip archive expands to {total} bytes; refused", file=path)
+    return [i.filename for i in infos if not i.is_dir()]
+
+
+def _sidecar(shp: Path, suffix: str) -> Path | None:
+    for candidate in shp.parent.glob(shp.stem + ".*"):
+        if candidate.suffix.lower() == suffix and candidate.stem == shp.stem:
+            return candidate
+    return None
+
+
+def _datasets(path: Path) -> list[tuple[str, str, str | None]]:
+    """(GDAL path, display name, .cpg encoding or None) for each dataset in ``path``."""
+    if not path.exists():
+        raise KenmapError("file not found", file=path)
+    if path.is_dir():
+        raise KenmapError("is a folder, not a file", file=path)
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        names = check_zip(path)
+        lower = {n.lower(): n for n in names}
+        found = []
+        for name in names:
+            low = name.lower()
+            if PurePosixPath(low).suffix not in VECTOR_SUFFIXES or "__macosx" in low:
+                continue
+            cpg: str | None = None
+            if low.endswith(".shp"):
+                stem = low[:-4]
+                for side in (".dbf", ".shx"):
+                    if stem + side not in lower:
+                        raise KenmapError(f"shapefile '{name}' has no {side} beside it", file=path)
+                if stem + ".cpg" in lower:
+                    with zipfile.ZipFile(path) as zf:
+                        cpg = zf.read(lower[stem + ".cpg"]).decode("ascii", "replace").strip()
+            found.append((f"/vsizip/{path.resolve()}/{name}", f"{path.name}/{name}", cpg))
+        if not found:
+            raise KenmapError("zip archive contains no shapefile, GeoPackage, GeoJSON or "
+                              "FlatGeobuf", file=path)
+        return found
+    if suffix not in VECTOR_SUFFIXES:
+        raise KenmapError(
+            "unsupported file type (expected .shp, .zip, .gpkg, .geojson, .json or .fgb)",
+            file=path)
+    cpg = None
+    if suffix == ".shp":
+        for side, what in ((".dbf", "attribute table"), (".shx", "index")):
+            if _sidecar(path, side) is None:
+                raise KenmapError(f"shapefile has no {side} ({what}) beside it", file=path)
+        cpg_path = _sidecar(path, ".cpg")
+        if cpg_path is not None:
+            cpg = cpg_path.read_text(encoding="ascii", errors="replace").strip()
+    return [(str(path), str(path), cpg)]
+
+
+def _normalise_encoding(name: str) -> str:
+    text = name.strip().lower().replace("_", "-")
+    if text in ("shift-jis", "sjis", "shiftjis", "ms932", "windows-31j", "932", "ansi 932"):
+        return "cp932"
+    if text in ("utf8", "utf-8", "65001"):
+        return "utf-8"
+    return text
+
+
+def _decode_strings(
+    df: pd.DataFrame, encoding: str | None, display: str
+) -> tuple[pd.DataFrame, str, bool]:
+    """Decode latin-1-read text columns (and names) into their real encoding."""
+    text_cols = [c for c in df.columns if (c != "geometry" and df[c].dtype.kind in ("O", "T"))
+                 or str(df[c].dtype) in ("string", "str")]
+    raw_values: list[bytes] = []
+    for col in text_cols:
+        raw_values.extend(
+            v.encode("latin-1") for v in df[col].dropna().unique() if isinstance(v, str))
+    raw_values.extend(str(c).encode("latin-1") for c in df.columns)
+    if encoding is None:
+        candidates = ["utf-8", "cp932"]
+        chosen = None
+        for cand in candidates:
+            try:
+                for value in raw_values:
+                    value.decode(cand)
+            except UnicodeDecodeError:
+                continue
+            chosen = cand
+            break
+        if chosen is None:
+            raise KenmapError(
+                "text is neither UTF-8 nor cp932 (Shift_JIS); give --encoding", file=display)
+        detected = True
+    else:
+        chosen = _normalise_encoding(encoding)
+        detected = False
+    out = df.copy()
+    for col in text_cols:
+        series = out[col]
+        decoded = []
+        for i, value in enumerate(series.to_numpy()):
+            if isinstance(value, str):
+                try:
+                    decoded.append(value.encode("latin-1").decode(chosen))
+                except (UnicodeDecodeError, LookupError) as exc:
+                    raise KenmapError(
+                        f"text is not valid {chosen}", file=display,
+                        row=int(out[ROW].iloc[i]), field=str(col).encode("latin-1").decode(
+                            chosen, "replace")) from exc
+            else:
+                decoded.append(value)
+        out[col] = pd.Series(decoded, index=series.index, dtype=object)
+    try:
+        out.columns = [c if c in ("geometry", ROW) else str(c).encode("latin-1").decode(chosen)
+                       for c in out.columns]
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise KenmapError(f"field names are not valid {chosen}", file=display) from exc
+    return out, chosen, detected
+
+
+def read_vector(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    crs: str | int | None = None,
+) -> list[VectorSource]:
+    """Read every dataset in a vector file (a zip may hold several).
+
+    Parameters
+    ----------
+    path
+        A shapefile, zipped shapefile(s), GeoPackage, GeoJSON or FlatGeobuf.
+    encoding
+        Text encoding of a shapefile's DBF; detected when None.
+    crs
+        The CRS to assume; required when the file declares none, and it overrides a ``.prj``.
+    """
+    path = Path(path)
+    sources = []
+    for gdal_path, display, cpg in _datasets(path):
+        is_shp = gdal_path.lower().endswith(".shp")
+        raw = is_shp and (encoding is not None or cpg is None)
+        try:
+            layers = pyogrio.list_layers(gdal_path)
+            if len(layers) == 0:
+                raise KenmapError("contains no layer", file=display)
+            frame = pyogrio.read_dataframe(
+                gdal_path,
+                layer=str(layers[0][0]),
+                encoding="latin1" if raw else (cpg if is_shp else None),
+                use_arrow=True,
+            )
+        except (DataSourceError, DataLayerError) as exc:
+            detail = str(exc).split("\n")[0]
+            raise KenmapError(f"not a readable vector file ({detail})", file=display) from exc
+        except UnicodeDecodeError as exc:
+            raise KenmapError("text cannot be decoded; give --encoding", file=display) from exc
+        if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame:
+            raise KenmapError("has no geometry", file=display)
+        frame[ROW] = range(1, len(frame) + 1)
+        notes: list[str] = []
+        if raw:
+            frame, used, detected = _decode_strings(frame, encoding, display)
+            frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=frame.crs)
+        else:
+            used, detected = (_normalise_encoding(cpg) if cpg else "utf-8"), False
+        file_epsg = epsg_of(frame.crs)
+        if crs is not None:
+            target: CRS = parse_crs(crs)
+            if frame.crs is not None and epsg_of(target) != file_epsg:
+                notes.append(f"--crs {crs} overrides the file's own CRS {frame.crs.name}")
+            frame = frame.set_crs(target, allow_override=True)
+        elif frame.crs is None:
+            raise KenmapError(
+                "has no coordinate reference system (no .prj); give --crs, e.g. --crs 4612 "
+                "for JGD2000 longitude/latitude", file=display)
+        sources.append(VectorSource(display, frame, used, detected, epsg_of(frame.crs), notes))
+    return sources

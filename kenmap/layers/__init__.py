@@ -1,0 +1,1 @@
+"""The welfare-planning domain: schemes, areas and their hierarchy. Pure functions over frames."""

@@ -1,0 +1,133 @@
+"""The nesting of layers: which layer is whose parent, and linking children to parents."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from kenmap.errors import KenmapError
+from kenmap.geo.overlap import best_parent
+from kenmap.layers.report import listing
+from kenmap.workspace import Workspace
+
+#: Share of a child's area that may lie outside its parent before it "does not nest".
+DEFAULT_TOLERANCE = 0.05
+
+
+def filled_layers(ws: Workspace) -> list[str]:
+    """Keys of the scheme's layers that hold areas, top first."""
+    tables = set(ws.tables())
+    return [key for key in ws.scheme.keys if key in tables]
+
+
+def parent_layer(ws: Workspace, key: str) -> str | None:
+    """The nearest layer above ``key`` that holds areas (empty layers are skipped)."""
+    filled = set(filled_layers(ws))
+    keys = ws.scheme.keys
+    for upper in reversed(keys[: keys.index(key)]):
+        if upper in filled:
+            return upper
+    return None
+
+
+def child_layer(ws: Workspace, key: str) -> str | None:
+    """The nearest layer below ``key`` that holds areas."""
+    filled = set(filled_layers(ws))
+    keys = ws.scheme.keys
+    for lower in keys[keys.index(key) + 1:]:
+        if lower in filled:
+            return lower
+    return None
+
+
+def area_label(frame: pd.DataFrame, pos: int) -> str:
+    """``CODE 名前`` of the area at a position, for messages."""
+    return f"{frame['code'].iloc[pos]} {frame['name'].iloc[pos]}"
+
+
+def parent_label_of(parents: pd.DataFrame, others: list[tuple[int, float]]) -> str:
+    """Label of the largest of the other parents a child overlaps."""
+    return area_label(parents, max(others, key=lambda o: o[1])[0]) if others else "area"
+
+
+def link_by_location(
+    children: gpd.GeoDataFrame,
+    parents: gpd.GeoDataFrame,
+    *,
+    child_layer_label: str,
+    parent_layer_label: str,
+    tolerance: float = DEFAULT_TOLERANCE,
+    source: str | None = None,
+) -> tuple[pd.Series, list[str]]:
+    """Parent code for each child: the parent holding the largest share of it.
+
+    A child with more than ``tolerance`` of its area inside a second parent does not nest: that
+    is an error naming it with its shares, as is a child outside every parent. Smaller overlaps
+    are digitising slivers, and a child reaching beyond every parent (a coarser parent
+    outline) is accepted; both come back as warnings.
+    """
+    fit = best_parent(children.geometry.to_numpy(), parents.geometry.to_numpy())
+    codes = pd.Series(
+        [parents["code"].iloc[p] if p >= 0 else None for p in fit["parent"]],
+        index=children.index, dtype=object)
+    outside = fit.index[fit["parent"] < 0].tolist()
+    if outside:
+        names = [area_label(children, i) for i in outside]
+        raise KenmapError(
+            f"{len(outside)} {child_layer_label} area(s) lie outside every "
+            f"{parent_layer_label} area: {listing(names)}", file=source)
+    others: list[list[tuple[int, float]]] = fit["others"].tolist()
+    best: list[int] = fit["parent"].astype(int).tolist()
+    best_share: list[float] = fit["share"].astype(float).tolist()
+    second = fit["others"].map(lambda o: max((share for _, share in o), default=0.0))
+    straddle = fit.index[second > tolerance].tolist()
+    if straddle:
+        names = []
+        for i in straddle:
+            shares = [(best[i], best_share[i]), *others[i]]
+            parts = ", ".join(f"{area_label(parents, p)} {s:.0%}" for p, s in shares[:3])
+            names.append(f"{area_label(children, i)} ({parts})")
+        raise KenmapError(
+            f"{len(straddle)} {child_layer_label} area(s) do not nest in one "
+            f"{parent_layer_label} area (more than {tolerance:.0%} in another): "
+            f"{listing(names, 3)}", file=source)
+    warnings = []
+    sliver = fit.index[(second > 0)].tolist()
+    if sliver:
+        names = [f"{area_label(children, i)} ({second[i]:.2%} in a neighbouring "
+                 f"{parent_label_of(parents, others[i])})" for i in sliver]
+        warnings.append(
+            f"{len(sliver)} {child_layer_label} area(s) overlap a neighbouring "
+            f"{parent_layer_label} by a sliver (assigned to the parent holding most of them): "
+            f"{listing(names)}")
+    outside_all = 1 - fit["share"] - fit["others"].map(lambda o: sum(s for _, s in o))
+    sticking = fit.index[outside_all > tolerance].tolist()
+    if sticking:
+        names = [f"{area_label(children, i)} ({outside_all[i]:.0%})" for i in sticking]
+        warnings.append(
+            f"{len(sticking)} {child_layer_label} area(s) reach outside every "
+            f"{parent_layer_label} area (the parent boundary is coarser or from another "
+            f"source): {listing(names)}")
+    return codes, warnings
+
+
+def relink_children(ws: Workspace, key: str, tolerance: float = DEFAULT_TOLERANCE) -> list[str]:
+    """After ``key`` changed, re-link the layer below it to its areas. Call inside a transaction."""
+    below = child_layer(ws, key)
+    if below is None:
+        return []
+    children = ws.read_layer(below)
+    parents = ws.read_layer(key)
+    if len(children) == 0:
+        return []
+    scheme = ws.scheme
+    if children["parent_code"].isin(set(parents["code"])).all():
+        return []  # already linked to this layer's codes (e.g. by --parent-field)
+    codes, warnings = link_by_location(
+        children, parents, child_layer_label=scheme.layer(below).label,
+        parent_layer_label=scheme.layer(key).label, tolerance=tolerance)
+    children["parent_code"] = codes
+    ws.write_layer(below, children)
+    return [f"{scheme.layer(below).label}: {w}" for w in warnings] + [
+        f"linked {len(children)} {scheme.layer(below).label} areas to their "
+        f"{scheme.layer(key).label} by location"]

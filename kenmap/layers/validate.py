@@ -1,0 +1,147 @@
+"""Checking that a workspace's layers tile and nest.
+
+Errors: overlaps within a layer, children outside or across parents, orphans, invalid geometry.
+Warnings: counts that differ from the scheme's expectation, holes inside a parent that no child
+covers, digitising slivers. Every problem names the areas involved (code and name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from kenmap.geo.overlap import overlap_pairs, self_overlaps
+from kenmap.layers.hierarchy import DEFAULT_TOLERANCE, filled_layers
+from kenmap.workspace import Workspace
+
+#: Overlaps smaller than this (m²) are digitising noise, reported as warnings.
+SLIVER_M2 = 1.0
+#: A hole is reported when it exceeds this share of its parent or this many m².
+HOLE_SHARE = 0.001
+HOLE_M2 = 100.0
+
+
+def _label(frame: pd.DataFrame, i: int | np.integer[Any]) -> str:
+    return f"{frame['code'].iloc[int(i)]} {frame['name'].iloc[int(i)]}"
+
+
+def _problem(layer: str, kind: str, message: str, areas: list[str]) -> dict[str, Any]:
+    return {"layer": layer, "kind": kind, "message": message, "areas": areas}
+
+
+def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+    """Check every layer; returns ``{"ok", "layers", "errors", "warnings"}``."""
+    scheme = ws.scheme
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    layers: dict[str, Any] = {}
+    filled = filled_layers(ws)
+    frames = {key: ws.read_layer(key) for key in filled}
+    previous: str | None = None
+    for layer_def in scheme.layers:
+        key = layer_def.key
+        if key not in frames or len(frames[key]) == 0:
+            layers[key] = {"label": layer_def.label, "count": 0, "expected": layer_def.expected,
+                           "parent_layer": None, "errors": 0, "warnings": 0}
+            continue
+        frame = frames[key].reset_index(drop=True)
+        n_err, n_warn = len(errors), len(warnings)
+        geoms = frame.geometry.to_numpy()
+        label = layer_def.label
+
+        if layer_def.expected is not None and layer_def.expected != len(frame):
+            warnings.append(_problem(key, "count", f"{label}: {len(frame)} areas, the scheme "
+                                     f"expects {layer_def.expected}", []))
+        invalid = np.flatnonzero(~shapely.is_valid(geoms))
+        for i in invalid:
+            reason = shapely.is_valid_reason(geoms[i])
+            errors.append(_problem(key, "invalid", f"{label} {_label(frame, i)}: invalid "
+                                   f"geometry ({reason})", [_label(frame, i)]))
+        valid = np.setdiff1d(np.arange(len(frame)), invalid)
+        over = self_overlaps(geoms[valid])
+        for a, b, area in over.itertuples(index=False):
+            ia, ib = valid[int(a)], valid[int(b)]
+            names = [_label(frame, ia), _label(frame, ib)]
+            msg = f"{label} {names[0]} and {names[1]} overlap by {area:,.1f} m²"
+            (errors if area > SLIVER_M2 else warnings).append(
+                _problem(key, "overlap" if area > SLIVER_M2 else "sliver", msg, names))
+
+        if previous is not None:
+            parents = frames[previous].reset_index(drop=True)
+            parent_label = scheme.layer(previous).label
+            codes = frame["parent_code"]
+            pos = pd.Series(np.arange(len(parents)), index=parents["code"].to_numpy())
+            known = codes.isin(pos.index)
+            for i in np.flatnonzero(~known.to_numpy()):
+                pc = codes.iloc[i]
+                why = "has no parent" if pc is None else f"names parent '{pc}', which is not a " \
+                                                        f"{parent_label} code"
+                errors.append(_problem(key, "orphan", f"{label} {_label(frame, i)} {why}",
+                                       [_label(frame, i)]))
+            child_idx = np.flatnonzero(known.to_numpy())
+            parent_idx = pos.loc[codes.iloc[child_idx]].to_numpy()
+            pgeoms = parents.geometry.to_numpy()
+            shapely.prepare(pgeoms)
+            cg = geoms[child_idx]
+            within = shapely.within(cg, pgeoms[parent_idx])
+            shared = shapely.area(cg).astype(float)
+            rest = ~within
+            if rest.any():
+                inter = shapely.intersection(cg[rest], pgeoms[parent_idx][rest])
+                shared[rest] = shapely.area(inter)
+            share = shared / np.maximum(shapely.area(cg), 1e-9)
+            flagged = np.flatnonzero(share < 1 - 1e-6)
+            pairs = overlap_pairs(cg[flagged], pgeoms)
+            pairs["share"] = pairs["area"] / np.maximum(shapely.area(cg[flagged]), 1e-9)[
+                pairs["child"]]
+            for j_local, j in enumerate(flagged):
+                ci, pi = child_idx[j], parent_idx[j]
+                names = [_label(frame, ci), _label(parents, pi)]
+                mine = pairs[pairs["child"] == j_local]
+                elsewhere = mine[mine["parent"] != pi].sort_values("share", ascending=False)
+                other = float(elsewhere["share"].iloc[0]) if len(elsewhere) else 0.0
+                if share[j] <= 0:
+                    errors.append(_problem(key, "outside", f"{label} {names[0]} lies outside its "
+                                           f"{parent_label} {names[1]}", names))
+                elif other > tolerance:
+                    oname = _label(parents, int(elsewhere["parent"].iloc[0]))
+                    errors.append(_problem(
+                        key, "across", f"{label} {names[0]} lies across {parent_label} areas: "
+                        f"{share[j]:.1%} in its parent {names[1]}, {other:.1%} in {oname}",
+                        [*names, oname]))
+                elif other > 0:
+                    warnings.append(_problem(key, "sliver", f"{label} {names[0]}: {other:.2%} "
+                                             f"in a neighbouring {parent_label}", names))
+                elif 1 - share[j] > tolerance:
+                    warnings.append(_problem(
+                        key, "beyond", f"{label} {names[0]}: {1 - share[j]:.1%} reaches beyond "
+                        f"every {parent_label} (a coarser parent outline?)", names))
+            # Holes: quick estimate per parent (area minus its own children's share), exact
+            # only where the estimate flags one or where overlaps and straddlers blur it.
+            covered = pd.Series(shared).groupby(parent_idx).sum()
+            parent_area = shapely.area(pgeoms)
+            uncovered = parent_area.copy()
+            uncovered[covered.index.to_numpy()] -= covered.to_numpy()
+            suspect = set(np.flatnonzero(uncovered > HOLE_M2).tolist())
+            involved = [child_idx[j] for j in flagged] + [valid[int(i)] for i in
+                                                          [*over["a"], *over["b"]]]
+            suspect |= set(parent_idx[np.isin(child_idx, involved)].tolist())
+            tree = shapely.STRtree(geoms)
+            for pi in sorted(suspect):
+                near = tree.query(pgeoms[pi], predicate="intersects")
+                rest = shapely.difference(pgeoms[pi], shapely.union_all(geoms[near]))
+                uncovered[pi] = shapely.area(rest)
+            for pi in sorted(suspect):
+                if uncovered[pi] > HOLE_M2 and uncovered[pi] > HOLE_SHARE * parent_area[pi]:
+                    warnings.append(_problem(
+                        key, "hole", f"{parent_label} {_label(parents, pi)}: "
+                        f"{uncovered[pi] / 1e6:,.3f} km² ({uncovered[pi] / parent_area[pi]:.1%}) "
+                        f"is covered by no {label} area", [_label(parents, pi)]))
+        layers[key] = {"label": label, "count": len(frame), "expected": layer_def.expected,
+                       "parent_layer": previous, "errors": len(errors) - n_err,
+                       "warnings": len(warnings) - n_warn}
+        previous = key
+    return {"ok": not errors, "layers": layers, "errors": errors, "warnings": warnings}
