@@ -26,7 +26,7 @@ def build_demo_workspace(path: Path) -> Workspace:
                           file=DEMO_CITY)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    ws = Workspace.create(path, PRESETS["toyooka"])
+    ws = Workspace.create(path, PRESETS["toyooka"], "toyooka")
     import_areas(ws, [DEMO_CITY], layer="tonarikinjo", code_field="tonarikinjo_code",
                  name_field="tonarikinjo_name")
     for upper, lower in (("gyoseiku", "tonarikinjo"), ("chiku", "gyoseiku"),

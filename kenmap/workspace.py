@@ -44,7 +44,7 @@ class Workspace:
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path, scheme: Scheme) -> Workspace:
+    def create(cls, path: str | Path, scheme: Scheme, preset: str | None = None) -> Workspace:
         """Create a new workspace; refuses to overwrite an existing file."""
         path = Path(path)
         if path.suffix.lower() != ".gpkg":
@@ -55,7 +55,8 @@ class Workspace:
                               file=path)
         if not path.parent.exists():
             raise KenmapError("folder does not exist", file=path.parent)
-        meta = {"kenmap_version": 1, "scheme": scheme.to_dict(), "crs_epsg": None,
+        meta = {"kenmap_version": 1, "scheme": scheme.to_dict(), "scheme_preset": preset,
+                "crs_epsg": None,
                 "created": _now(), "layers": {}, "history": []}
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".gpkg", dir=path.parent)
         os.close(fd)

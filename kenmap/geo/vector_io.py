@@ -182,6 +182,7 @@ def read_vector(
     *,
     encoding: str | None = None,
     crs: str | int | None = None,
+    require_crs: bool = True,
 ) -> list[VectorSource]:
     """Read every dataset in a vector file (a zip may hold several).
 
@@ -193,6 +194,8 @@ def read_vector(
         Text encoding of a shapefile's DBF; detected when None.
     crs
         The CRS to assume; required when the file declares none, and it overrides a ``.prj``.
+    require_crs
+        False when only the attributes are wanted.
     """
     path = Path(path)
     sources = []
@@ -229,7 +232,7 @@ def read_vector(
             if frame.crs is not None and epsg_of(target) != file_epsg:
                 notes.append(f"--crs {crs} overrides the file's own CRS {frame.crs.name}")
             frame = frame.set_crs(target, allow_override=True)
-        elif frame.crs is None:
+        elif frame.crs is None and require_crs:
             raise KenmapError(
                 "has no coordinate reference system (no .prj); give --crs, e.g. --crs 4612 "
                 "for JGD2000 longitude/latitude", file=display)

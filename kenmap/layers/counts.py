@@ -1,0 +1,118 @@
+"""Census-style count cells and age-band headers, as real tables write them."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kenmap.errors import KenmapError
+
+#: Cells meaning "0" in Japanese statistical tables.
+ZERO_MARKS = {"-", "－", "−", "―", "‐", "ー"}
+#: Cells meaning "suppressed / unknown" (秘匿, 不詳): kept as missing, never 0.
+SUPPRESSED_MARKS = {"x", "X", "*", "…", "...", "・・・", "･･･", "χ", "", "nan"}
+
+_RANGE = re.compile(r"(\d+)\s*歳?\s*[~〜～\-－−‐―ー]\s*(\d+)\s*歳?")
+_OPEN = re.compile(r"(\d+)\s*歳?\s*以上")
+
+
+@dataclass(frozen=True)
+class Band:
+    """A 5-year age band (``end`` None for the open top band such as 100歳以上)."""
+
+    column: str
+    start: int
+    end: int | None
+
+
+def parse_counts(values: pd.Series, *, file: str, field: str, rows: pd.Series
+                 ) -> tuple[pd.Series, int]:
+    """Counts from text cells: ``-`` is 0; ``X``, ``*``, ``…`` and blanks are missing.
+
+    Returns the counts (float, NaN where missing) and how many cells were missing.
+    Negative, fractional or non-numeric cells are errors naming the row.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype(float)
+        missing_mask = numbers.isna()
+    else:
+        text = values.astype("string").str.normalize("NFKC").str.strip().str.replace(
+            ",", "", regex=False)
+        zero = text.isin(ZERO_MARKS).fillna(False).astype(bool)
+        missing_mask = (text.isna() | text.isin(SUPPRESSED_MARKS)).fillna(True).astype(bool)
+        numbers = pd.to_numeric(text.where(~zero & ~missing_mask), errors="coerce").astype(float)
+        numbers[zero] = 0.0
+        bad = numbers.isna() & ~missing_mask
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise KenmapError(f"'{values.iloc[i]}' is not a count", file=file,
+                              row=int(rows.iloc[i]), field=field)
+    negative = numbers < 0
+    if negative.any():
+        i = int(np.flatnonzero(negative.to_numpy())[0])
+        raise KenmapError(f"negative count {values.iloc[i]}", file=file, row=int(rows.iloc[i]),
+                          field=field)
+    fractional = numbers.notna() & (numbers != np.floor(numbers))
+    if fractional.any():
+        i = int(np.flatnonzero(fractional.to_numpy())[0])
+        raise KenmapError(f"'{values.iloc[i]}' is not a whole number of persons", file=file,
+                          row=int(rows.iloc[i]), field=field)
+    infinite = np.isinf(numbers.to_numpy())
+    if infinite.any():
+        i = int(np.flatnonzero(infinite)[0])
+        raise KenmapError(f"'{values.iloc[i]}' is not a count", file=file,
+                          row=int(rows.iloc[i]), field=field)
+    return pd.Series(numbers.to_numpy(), index=values.index), int(missing_mask.sum())
+
+
+def find_bands(columns: list[str]) -> list[Band]:
+    """The 5-year age bands among column headers, with the open top band.
+
+    Recognises ``65～69歳``, ``65-69``, ``65〜69``, ``65歳～69歳``, ``100歳以上``,
+    ``100歳  以上`` and two-row headers flattened to one string. Columns marked 再掲
+    (re-tabulations such as ``（再掲）65歳以上``) are never bands.
+    """
+    bands: list[Band] = []
+    opens: list[Band] = []
+    for col in columns:
+        full = unicodedata.normalize("NFKC", str(col)).replace(" ", "")
+        if "再掲" in full:
+            continue
+        # Two-row headers arrive as "group / band": the band is in the lowest row.
+        text = full.split("/")[-1]
+        match = _RANGE.search(text)
+        if match:
+            start, end = int(match.group(1)), int(match.group(2))
+            if end - start == 4 and start % 5 == 0:
+                bands.append(Band(str(col), start, end))
+            continue
+        match = _OPEN.search(text)
+        if match:
+            opens.append(Band(str(col), int(match.group(1)), None))
+    if bands:
+        top = max(b.start for b in bands) + 5
+        bands += [b for b in opens if b.start == top]
+    return sorted(bands, key=lambda b: b.start)
+
+
+def reaggregated(columns: list[str], age: int) -> str | None:
+    """A column holding ``age``歳以上 directly (e.g. ``（再掲）65歳以上``), if any."""
+    for col in columns:
+        text = unicodedata.normalize("NFKC", str(col)).replace(" ", "")
+        match = _OPEN.search(text)
+        if match and int(match.group(1)) == age and not _RANGE.search(text):
+            return str(col)
+    return None
+
+
+def band_coverage(bands: list[Band], start: int) -> bool:
+    """True when bands run without a gap from ``start`` to an open top band."""
+    ages = [b for b in bands if b.start >= start]
+    if not ages or ages[0].start != start or ages[-1].end is not None:
+        return False
+    return all(b2.start == b1.start + 5 for b1, b2 in itertools.pairwise(ages))
