@@ -26,3 +26,4 @@ test: check
 
 bench: setup
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_population.py

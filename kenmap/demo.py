@@ -8,13 +8,18 @@ from pathlib import Path
 from kenmap.errors import KenmapError
 from kenmap.layers.areas import import_areas
 from kenmap.layers.derive import derive_layer
+from kenmap.layers.hubs import import_hubs
+from kenmap.layers.population import import_population
 from kenmap.layers.scheme import PRESETS
 from kenmap.layers.validate import validate
+from kenmap.stats_output import render_stats
 from kenmap.workspace import Workspace
 
 #: The embedded demo data, beside the package in the repository.
 SHAPES = Path(__file__).resolve().parent.parent / "data" / "shapes"
 DEMO_CITY = SHAPES / "demo_city.geojson"
+DEMO_POPULATION = SHAPES / "demo_population.csv"
+DEMO_HUBS = SHAPES / "demo_hubs.csv"
 CITY_CODE = "28999"
 CITY_NAME = "デモ市（架空）"
 
@@ -34,6 +39,10 @@ def build_demo_workspace(path: Path) -> Workspace:
         derive_layer(ws, layer=upper, from_layer=lower, by_field=f"{upper}_code",
                      name_field=f"{upper}_name")
     derive_layer(ws, layer="shi", from_layer="kyushicho", single=CITY_NAME, code=CITY_CODE)
+    import_population(ws, DEMO_POPULATION, layer="tonarikinjo", code_field="隣近所コード",
+                      as_of="2025-10-01", source="デモ市 住民基本台帳（架空）")
+    import_hubs(ws, DEMO_HUBS, type_field="type", name_field="name", lon_field="lon",
+                lat_field="lat")
     return ws
 
 
@@ -47,6 +56,8 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None]) -> Path:
         echo(f"  {info['label']} ({key}): {info['count']} areas")
     echo("  validate: " + ("OK, every layer tiles and nests" if result["ok"] else
                            f"{len(result['errors'])} error(s)"))
+    echo("")
+    echo(render_stats(ws, "kyushicho", "table"))
     if serve:
         echo("  (the map server is not part of kenmap yet; nothing to serve)")
     return path

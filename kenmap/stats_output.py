@@ -14,6 +14,13 @@ from kenmap.layers.stats import STAT_FIELDS, layer_stats, records, total_row
 from kenmap.output import fmt_count, fmt_rate
 from kenmap.workspace import Workspace
 
+#: Short labels so the table stays readable; other types use their own label.
+SHORT_LABELS = {"chiku_kyoten": "地区拠点", "hokatsu": "包括", "fukushi_plaza": "プラザ"}
+
+
+def short_label(key: str, label: str) -> str:
+    return SHORT_LABELS.get(key, label)
+
 
 def _source_line(ws: Workspace) -> str:
     pops = ws.get("population", {}) or {}
@@ -65,8 +72,9 @@ def render_stats(ws: Workspace, layer: str, fmt: str) -> str:
 
     def row(rec: dict[str, object]) -> list[str]:
         hubs = rec["hubs"] if isinstance(rec["hubs"], dict) else {}
-        hub_text = " ".join(f"{catalogue.types[k].label if k in catalogue.types else k}{n}"
-                            for k, n in hubs.items()) or "—"
+        hub_text = " ".join(
+            f"{short_label(k, catalogue.types[k].label) if k in catalogue.types else k}{n}"
+            for k, n in sorted(hubs.items())) or "—"
         cells = [str(rec["code"]), str(rec["name"]), fmt_count(rec["population"]),
                  fmt_count(rec["pop65"]), fmt_count(rec["pop75"]), fmt_count(rec["households"]),
                  fmt_rate(rec["aging_rate"]), fmt_rate(rec["late_aging_rate"]),

@@ -129,10 +129,23 @@ class Workspace:
             frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
         return frame
 
+    def read_attributes(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A layer's attributes without geometry (fast: codes, names, parent links)."""
+        self.scheme.layer(key)
+        cols = columns or AREA_COLUMNS
+        if not self.has_layer(key):
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        frame = pyogrio.read_dataframe(self.path, layer=key, columns=cols, read_geometry=False,
+                                       use_arrow=True)
+        for col in cols:
+            if col in AREA_COLUMNS:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        return frame
+
     def read_table(self, name: str) -> pd.DataFrame:
         if name not in self.tables():
             return pd.DataFrame()
-        return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False)
+        return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False, use_arrow=True)
 
     def write_layer(self, key: str, frame: gpd.GeoDataFrame) -> None:
         """Replace a layer's table. Call inside :meth:`transaction`."""

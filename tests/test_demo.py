@@ -71,3 +71,32 @@ def test_demo_command(tmp_path: Path, run: Callable[..., CliResult]) -> None:
     assert result.code == 0, result.err
     assert "SYNTHETIC" in result.out and "行政区 (gyoseiku): 359 areas" in result.out
     assert (tmp_path / "d" / "demo.gpkg").exists()
+
+
+def test_people_and_hubs(demo_ws: Path, run: Callable[..., CliResult]) -> None:
+    city = json.loads(run("stats", demo_ws, "--layer", "shi", "--format", "json").out)
+    shi = city["areas"][0]
+    assert 75_000 <= shi["population"] <= 85_000
+    assert 30 < shi["aging_rate"] < 45
+    assert "架空" in json.dumps(city["population_source"], ensure_ascii=False)
+    kyu = {a["name"]: a for a in json.loads(
+        run("stats", demo_ws, "--layer", "kyushicho", "--format", "json").out)["areas"]}
+    assert 27 <= kyu["中央町"]["aging_rate"] <= 35  # the town centre
+    assert sum(a["aging_rate"] > 40 for a in kyu.values()) >= 3  # mountain 旧市町
+    assert all(a["hubs"].get("hokatsu", 0) <= 2 for a in kyu.values())
+    # One 旧市町 has its 包括 office in the neighbouring one.
+    assert sorted(a["hubs"].get("hokatsu", 0) for a in kyu.values()) == [0, 1, 1, 1, 1, 2]
+    gyo = json.loads(run("stats", demo_ws, "--layer", "gyoseiku", "--format", "json").out)
+    areas = gyo["areas"]
+    estate = next(a for a in areas if a["name"] == "若葉台団地")
+    assert 45 <= estate["aging_rate"] <= 56 and estate["hubs"].get("fukushi_plaza") == 1
+    salons = sum(a["hubs"].get("salon", 0) for a in areas)
+    assert 250 <= salons <= 310
+    without = sum(1 for a in areas if not a["hubs"].get("salon"))
+    assert 80 <= without <= 180  # many 行政区 have none
+    chiku = json.loads(run("stats", demo_ws, "--layer", "chiku", "--format", "json").out)
+    with_kyoten = sum(1 for a in chiku["areas"] if a["hubs"].get("chiku_kyoten"))
+    assert 20 <= with_kyoten < 29
+    hubs = pyogrio.read_dataframe(demo_ws, layer="hubs")
+    assert (hubs["status"] == "candidate").sum() >= 100
+    assert set(hubs.loc[hubs["status"] == "candidate", "type"]) == {"shukaijo"}

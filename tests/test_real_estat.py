@@ -163,3 +163,57 @@ def test_copy_keeps_encoding_detection_honest(tmp_path: Path, run: Callable[...,
     assert result.code != 0
     assert "not valid utf-8" in result.err and "row" in result.err
     assert not pyogrio.list_layers(ws)[:, 0].tolist().count("tonarikinjo")
+
+
+def test_population_from_estat_totals(yonago_ws: Path, tmp_path: Path,
+                                      run: Callable[..., CliResult]) -> None:
+    ws = tmp_path / "pop.gpkg"
+    shutil.copy(yonago_ws, ws)
+    result = run("import", "population", ws, ESTAT, "--layer", "jichikai", "--code-field",
+                 "KEY_CODE", "--total-field", "JINKO", "--households-field", "SETAI",
+                 "--where", "CITY == '202'", "--as-of", "2015-10-01", "--source",
+                 "平成27年国勢調査", "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["matched_share"] == 1.0
+    shi = json.loads(run("stats", ws, "--layer", "shi", "--format", "json").out)
+    city = shi["areas"][0]
+    assert city["population"] == 149_313 and city["households"] == 60_037
+    assert city["aging_rate"] is None  # no age breakdown in the file: unknown, not 0
+    kyu = {a["name"]: a for a in json.loads(
+        run("stats", ws, "--layer", "nichijo", "--format", "json").out)["areas"]}
+    assert kyu["淀江"]["population"] == 9_533
+    assert "平成27年国勢調査（基準日 2015-10-01）" in run("stats", ws, "--layer", "shi").out
+
+
+def test_shelters_as_hubs(yonago_ws: Path, tmp_path: Path,
+                          run: Callable[..., CliResult]) -> None:
+    from conftest import SHELTERS
+
+    ws = tmp_path / "hubs.gpkg"
+    shutil.copy(yonago_ws, ws)
+    assert run("types", "add", ws, "shelter", "--label", "避難所").code == 0
+    type_map = tmp_path / "types.csv"
+    type_map.write_text("value,type,match\n公民館,kominkan,suffix\n"
+                        "公民館（旧淀江中央公民館）,kominkan,suffix\n集会所,shukaijo,contains\n"
+                        "*,shelter\n", encoding="utf-8")
+    points = SHELTERS / "evacuation_312029.geojson"
+    result = run("import", "hubs", ws, points, "--type-field", "施設・場所名", "--type-map",
+                 type_map, "--format", "json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["count"] == 146 and report["outside"] == 0
+    assert report["by_type"]["kominkan"] == 29  # one 地区公民館 per 公民館区域
+    assert report["by_type"]["shukaijo"] == 18
+    hubs = gpd.read_file(ws, layer="hubs")
+    assert hubs["area_shi"].eq("31202").all()
+    # Each hub's small area, checked against an independent spatial join in JGD2000.
+    areas = gpd.read_file(ESTAT, encoding="cp932")
+    areas = areas[areas["CITY"] == "202"].dissolve("KEY_CODE").reset_index()
+    shelters = gpd.read_file(points).to_crs(areas.crs)
+    joined = gpd.sjoin(shelters, areas[["KEY_CODE", "geometry"]], predicate="within")
+    expected = dict(zip(joined["施設・場所名"], joined["KEY_CODE"]))
+    ours = dict(zip(hubs["name"], hubs["area_jichikai"]))
+    assert len(expected) >= 140
+    assert all(ours[name] == code for name, code in expected.items())
+    kominkan = hubs[hubs["type"] == "kominkan"]
+    assert set(kominkan["name"]) >= {"永江公民館", "淀江公民館（旧淀江中央公民館）", "県公民館"}

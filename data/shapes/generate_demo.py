@@ -39,6 +39,8 @@ KYUSHICHO = [  # name, centre offset (m), cluster radius (m), points
     ("奥野町", (7_500, -10_000), 700, 150),
 ]
 CHIKU_PER_KYUSHICHO = [9, 4, 4, 4, 5, 3]  # 29 in all
+ESTATE_AT = np.array([2_300.0, 1_800.0])
+ESTATE_NAME = "若葉台団地"
 N_GYOSEIKU = 359
 _PREFIX = list("上下中東西南北新本大小高古若宮")
 _SUFFIX = list("町原野谷田川山浜森島沢崎井岡瀬")
@@ -175,6 +177,9 @@ def build(seed: int = SEED) -> gpd.GeoDataFrame:
         gyo[idx] = base + _nearest(centres[idx], centres[idx][seeds])
         base += per_chiku[c]
 
+    # A 1970s housing estate (団地) in the centre's suburbs: the oldest 行政区 of the city.
+    estate = int(gyo[np.argmin(((centres - ESTATE_AT) ** 2).sum(axis=1))])
+
     taken: set[str] = set()
     chiku_names = _names(rng, n_chiku, taken, "地区")
     rows = []
@@ -192,8 +197,9 @@ def build(seed: int = SEED) -> gpd.GeoDataFrame:
         if g not in gyo_seen:
             gyo_per_chiku[c] = gyo_per_chiku.get(c, 0) + 1
             gyo_local[g] = gyo_per_chiku[c]
-            gyo_seen[g] = (f"{chiku_code}{gyo_local[g]:03d}",
-                           f"{chiku_names[c].removesuffix('地区')}{gyo_local[g]}区")
+            gyo_name = (ESTATE_NAME if g == estate else
+                        f"{chiku_names[c].removesuffix('地区')}{gyo_local[g]}区")
+            gyo_seen[g] = (f"{chiku_code}{gyo_local[g]:03d}", gyo_name)
         gyo_code, gyo_name = gyo_seen[g]
         tonari_count[g] = tonari_count.get(g, 0) + 1
         rows.append({
@@ -225,8 +231,11 @@ def write(frame: gpd.GeoDataFrame, path: Path) -> None:
 
 
 def main() -> None:
+    from demo_people import write_people
+
     frame = build()
     write(frame, HERE / "demo_city.geojson")
+    write_people(frame, HERE, SEED)
     counts = {lvl: frame[f"{lvl}_code"].nunique()
               for lvl in ("kyushicho", "chiku", "gyoseiku", "tonarikinjo")}
     print(f"wrote {HERE / 'demo_city.geojson'}: {counts}")

@@ -41,17 +41,23 @@ def parse_counts(values: pd.Series, *, file: str, field: str, rows: pd.Series
         numbers = values.astype(float)
         missing_mask = numbers.isna()
     else:
-        text = values.astype("string").str.normalize("NFKC").str.strip().str.replace(
-            ",", "", regex=False)
-        zero = text.isin(ZERO_MARKS).fillna(False).astype(bool)
-        missing_mask = (text.isna() | text.isin(SUPPRESSED_MARKS)).fillna(True).astype(bool)
-        numbers = pd.to_numeric(text.where(~zero & ~missing_mask), errors="coerce").astype(float)
-        numbers[zero] = 0.0
-        bad = numbers.isna() & ~missing_mask
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise KenmapError(f"'{values.iloc[i]}' is not a count", file=file,
-                              row=int(rows.iloc[i]), field=field)
+        numbers = pd.to_numeric(values.astype("string"), errors="coerce").astype(float)
+        missing_mask = pd.Series(False, index=values.index)
+        rest = numbers.isna()
+        if rest.any():  # the few cells that are not plain numbers: marks, commas, 全角
+            text = values[rest].astype("string").str.normalize("NFKC").str.strip().str.replace(
+                ",", "", regex=False)
+            zero = text.isin(ZERO_MARKS).fillna(False).astype(bool)
+            gone = (text.isna() | text.isin(SUPPRESSED_MARKS)).fillna(True).astype(bool)
+            parsed = pd.to_numeric(text.where(~zero & ~gone), errors="coerce").astype(float)
+            parsed[zero] = 0.0
+            bad = parsed.isna() & ~gone
+            if bad.any():
+                i = int(np.flatnonzero(rest.to_numpy())[np.flatnonzero(bad.to_numpy())[0]])
+                raise KenmapError(f"'{values.iloc[i]}' is not a count", file=file,
+                                  row=int(rows.iloc[i]), field=field)
+            numbers[rest] = parsed
+            missing_mask[rest] = gone
     negative = numbers < 0
     if negative.any():
         i = int(np.flatnonzero(negative.to_numpy())[0])

@@ -129,9 +129,13 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
         out_of_range = (np.abs(lat) > 90) | (np.abs(lon) > 180)
         if out_of_range.any():
             i = int(np.flatnonzero(out_of_range)[0])
-            raise KenmapError(f"({lon[i]}, {lat[i]}) is not a longitude/latitude; give "
-                              "--x-field/--y-field and --crs for projected coordinates",
-                              file=path, row=int(table[ROW].iloc[i]))
+            if abs(lon[i]) <= 90 and abs(lat[i]) <= 180:
+                why = (f"latitude {lat[i]} is impossible: longitude and latitude look "
+                       f"swapped (columns {xcol}, {ycol})")
+            else:
+                why = (f"({lon[i]}, {lat[i]}) is not a longitude/latitude; give --x-field/"
+                       "--y-field and --crs for projected coordinates")
+            raise KenmapError(why, file=path, row=int(table[ROW].iloc[i]))
     geometry = gpd.points_from_xy(coords[xcol], coords[ycol], crs=target)
     return gpd.GeoDataFrame(table, geometry=geometry, crs=target)
 

@@ -49,17 +49,19 @@ def _check_merged_header(path: Path, header_rows: int) -> None:
 
     book = load_workbook(path, read_only=False)
     sheet = book.worksheets[0]
-    for merged in sheet.merged_cells.ranges:
-        if merged.min_row <= header_rows < merged.max_row or (
-                merged.min_row <= header_rows and merged.max_row > header_rows):
+    merges = list(sheet.merged_cells.ranges)
+    for merged in merges:  # a heading merged down past the header rows
+        if merged.min_row <= header_rows < merged.max_row:
             raise KenmapError(
-                f"merged header cells {merged.coord} span {merged.max_row - merged.min_row + 1} "
-                f"rows but --header-rows is {header_rows}; give --header-rows "
+                f"merged header cells {merged.coord} span rows {merged.min_row}–"
+                f"{merged.max_row} but --header-rows is {header_rows}; give --header-rows "
                 f"{merged.max_row}", file=path)
+    for merged in merges:  # a heading merged across columns in the last header row
         if merged.min_row == header_rows and merged.min_col != merged.max_col:
             raise KenmapError(
-                f"merged header cells {merged.coord} in the last header row: each column needs "
-                f"its own heading (unmerge them, or add a header row below)", file=path)
+                f"merged header cells {merged.coord}: each column needs its own heading; if "
+                f"the row below holds the sub-headings, give --header-rows {header_rows + 1}",
+                file=path)
 
 
 def _read(path: Path, encoding: str | None, header_rows: int) -> pd.DataFrame:
@@ -172,14 +174,14 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
 
 def _area_keys(ws: Workspace, layer: str, with_parent: bool) -> dict[tuple[str, str], list[str]]:
     """(normalised ancestor name or '', normalised name) → codes of the layer's areas."""
-    areas = ws.read_layer(layer)
+    areas = ws.read_attributes(layer)
     keys: dict[tuple[str, str], list[str]] = {}
     ancestors: list[list[str]] = [[] for _ in range(len(areas))]
     if with_parent:
         codes = areas["parent_code"].tolist()
         keys_order = filled_layers(ws)
         for upper in reversed(keys_order[: keys_order.index(layer)]):
-            frame = ws.read_layer(upper)
+            frame = ws.read_attributes(upper)
             names = dict(zip(frame["code"], frame["name"]))
             parents = dict(zip(frame["code"], frame["parent_code"]))
             for i, code in enumerate(codes):
@@ -196,7 +198,7 @@ def _upper_names(ws: Workspace, layer: str) -> set[str]:
     keys_order = filled_layers(ws)
     names: set[str] = set()
     for upper in keys_order[: keys_order.index(layer)] if layer in keys_order else []:
-        names |= {normalise_name(n) for n in ws.read_layer(upper)["name"]}
+        names |= {normalise_name(n) for n in ws.read_attributes(upper)["name"]}
     return names
 
 
@@ -232,7 +234,7 @@ def import_population(
             date.fromisoformat(as_of)
         except ValueError:
             raise KenmapError(f"'{as_of}' is not a date (YYYY-MM-DD)", field="--as-of") from None
-    areas = ws.read_layer(layer)
+    areas = ws.read_attributes(layer)
     if len(areas) == 0:
         raise KenmapError(f"layer {layer} ({layer_def.label}) has no areas yet; import them "
                           "first", field="--layer")
@@ -261,7 +263,7 @@ def import_population(
         valid = set(areas["code"])
         matched_code = keys.where(keys.isin(valid))
         upper_codes = {c for k in filled_layers(ws) if k != layer
-                       for c in ws.read_layer(k)["code"]}
+                       for c in ws.read_attributes(k)["code"]}
         total_row = (~keys.isin(valid) & keys.isin(upper_codes)).to_numpy()
         ambiguous = np.zeros(len(table), dtype=bool)
     else:

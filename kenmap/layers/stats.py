@@ -35,10 +35,10 @@ def _code_map(ws: Workspace, finer: str, coarser: str) -> pd.Series:
     """Map each ``finer`` area code to its ancestor's code on ``coarser``."""
     keys = filled_layers(ws)
     chain = keys[keys.index(coarser) + 1: keys.index(finer) + 1]
-    frame = ws.read_layer(finer)
+    frame = ws.read_attributes(finer)
     mapping = pd.Series(frame["parent_code"].to_numpy(), index=frame["code"].to_numpy())
     for key in reversed(chain[:-1]):
-        parents = ws.read_layer(key)
+        parents = ws.read_attributes(key)
         up = pd.Series(parents["parent_code"].to_numpy(), index=parents["code"].to_numpy())
         mapping = mapping.map(up)
     return mapping

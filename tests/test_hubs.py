@@ -1,0 +1,129 @@
+"""Hub import: types, locations, duplicates and coordinates that are wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from conftest import CliResult, digest
+from helpers import ward_city
+from shapely.geometry import Point
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    p = gpd.GeoSeries([Point(x, y)], crs=6673).to_crs(6668).iloc[0]
+    return round(p.x, 7), round(p.y, 7)
+
+
+X0, Y0 = -60_000.0, -80_000.0
+
+
+def _csv(tmp_path: Path, rows: list[str], header: str = "type,name,lon,lat,status,担当区域"
+         ) -> Path:
+    path = tmp_path / "hubs.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def _row(kind: str, name: str, x: float, y: float, status: str = "", resp: str = "") -> str:
+    lon, lat = _lonlat(X0 + x, Y0 + y)
+    return f"{kind},{name},{lon},{lat},{status},{resp}"
+
+
+def test_hubs_located_on_every_layer(tmp_path: Path, run: Callable[..., CliResult]) -> None:
+    ws = ward_city(tmp_path).path
+    path = _csv(tmp_path, [
+        _row("salon", "本町サロン", 500, 500),
+        _row("salon", "新田サロン", 3500, 500, "計画"),
+        _row("hokatsu", "東包括", 2500, 200, "", "1;2"),
+        _row("salon", "本町サロン（重複）", 501, 501),
+        _row("karaoke", "カラオケ", 1500, 500),
+        _row("ibasho", "市外の居場所", 5500, 500),
+    ])
+    result = run("import", "hubs", ws, path, "--type-field", "type", "--format", "json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["count"] == 4
+    warnings = " ".join(report["warnings"])
+    assert "row 6 カラオケ (karaoke)" in warnings  # unknown type, named with its row
+    assert "duplicate" in warnings and "本町サロン（重複）" in warnings
+    assert "outside the city" in warnings and "市外の居場所" in warnings
+    hubs = pyogrio.read_dataframe(ws, layer="hubs")
+    by = hubs.set_index("name")
+    assert by.loc["本町サロン", "area_cho"] == "101" and by.loc["本町サロン", "area_ku"] == "1"
+    assert by.loc["新田サロン", "status"] == "planned"
+    assert by.loc["東包括", "responsible"] == "1;2" and by.loc["東包括", "area_ku"] == "2"
+    assert pd.isna(by.loc["市外の居場所", "area_shi"])
+    assert hubs.crs.to_epsg() == 6673
+    assert list(hubs["version"]) == [1, 1, 1, 1]
+    stats = {a["code"]: a for a in json.loads(
+        run("stats", ws, "--layer", "cho", "--format", "json").out)["areas"]}
+    assert stats["101"]["hubs"] == {"salon": 1}
+    assert stats["202"]["hubs"] == {}  # planned hubs are not counted as existing
+
+
+def test_swapped_coordinates(tmp_path: Path, run: Callable[..., CliResult]) -> None:
+    ws = ward_city(tmp_path).path
+    rows = []
+    for i in range(3):
+        lon, lat = _lonlat(X0 + 300 + i * 1000, Y0 + 500)
+        rows.append(f"salon,s{i},{lat},{lon}")
+    before = digest(ws)
+    result = run("import", "hubs", ws, _csv(tmp_path, rows, "type,name,lon,lat"),
+                 "--type-field", "type")
+    assert result.code != 0 and digest(ws) == before
+    assert "row 2" in result.err and "longitude and latitude look swapped" in result.err
+
+
+def test_wrong_crs(tmp_path: Path, run: Callable[..., CliResult]) -> None:
+    ws = ward_city(tmp_path).path
+    rows = [f"salon,s{i},{X0 + 300 + i * 1000},{Y0 + 500}" for i in range(3)]
+    path = _csv(tmp_path, rows, "type,name,x,y")
+    before = digest(ws)
+    wrong = run("import", "hubs", ws, path, "--type-field", "type", "--x-field", "x",
+                "--y-field", "y", "--crs", "6674")  # zone VI instead of V
+    assert wrong.code != 0 and "fall outside the city" in wrong.err
+    assert "check the coordinate columns and --crs" in wrong.err
+    assert digest(ws) == before
+    right = run("import", "hubs", ws, path, "--type-field", "type", "--x-field", "x",
+                "--y-field", "y", "--crs", "6673")
+    assert right.code == 0, right.err
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--type", "karaoke"], "unknown hub type 'karaoke'"),
+    (["--type-field", "種別"], "field '種別'"),
+    (["--type", "salon", "--status", "maybe"], "--status must be one of"),
+])
+def test_bad_options(tmp_path: Path, run: Callable[..., CliResult], args: list[str],
+                     needle: str) -> None:
+    ws = ward_city(tmp_path).path
+    before = digest(ws)
+    result = run("import", "hubs", ws, _csv(tmp_path, [_row("salon", "a", 500, 500)]), *args)
+    assert result.code != 0 and needle in result.err and digest(ws) == before
+
+
+def test_type_catalogue_is_editable(tmp_path: Path, run: Callable[..., CliResult]) -> None:
+    ws = ward_city(tmp_path).path
+    assert run("types", "add", ws, "shelter", "--label", "避難所", "--colour", "#123456",
+               "--radius", "800").code == 0
+    assert run("types", "set", ws, "salon", "--radius", "300").code == 0
+    listed = json.loads(run("types", "list", ws, "--format", "json").out)["types"]
+    by = {t["key"]: t for t in listed}
+    assert by["shelter"]["label"] == "避難所" and by["shelter"]["radius_m"] == 800
+    assert by["salon"]["radius_m"] == 300 and by["salon"]["label"] == "サロン"
+    assert {"salon", "ibasho", "fukushi_plaza", "hokatsu", "chiku_kyoten", "kominkan",
+            "shukaijo"} <= set(by)
+    bad = run("types", "add", ws, "shelter", "--label", "x")
+    assert bad.code != 0 and "exists already" in bad.err
+    toml = tmp_path / "types.toml"
+    toml.write_text('[[types]]\nkey = "cafe"\nlabel = "認知症カフェ"\ncolour = "#aa00aa"\n'
+                    'expected = "ku"\n', encoding="utf-8")
+    assert run("types", "load", ws, toml).code == 0
+    text = run("types", "list", ws).out
+    assert "認知症カフェ" in text and "expected in every: 区" in text
