@@ -27,3 +27,4 @@ test: check
 bench: setup
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_population.py
+	$(BIN)/python bench/bench_coverage.py

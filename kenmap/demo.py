@@ -6,8 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kenmap.errors import KenmapError
+from kenmap.gaps_output import render_coverage
 from kenmap.layers.areas import import_areas
 from kenmap.layers.derive import derive_layer
+from kenmap.layers.gaps import coverage
 from kenmap.layers.hubs import import_hubs
 from kenmap.layers.population import import_population
 from kenmap.layers.scheme import PRESETS
@@ -58,6 +60,7 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None]) -> Path:
                            f"{len(result['errors'])} error(s)"))
     echo("")
     echo(render_stats(ws, "kyushicho", "table"))
+    echo(render_coverage(ws, coverage(ws), "table"))
     if serve:
         echo("  (the map server is not part of kenmap yet; nothing to serve)")
     return path

@@ -323,6 +323,20 @@ def import_hubs(
     return report
 
 
+def relocate_hubs(ws: Workspace) -> None:
+    """Recompute every hub's area codes after areas changed. Call inside a transaction."""
+    if HUBS not in ws.tables():
+        return
+    hubs = read_hubs(ws)
+    if len(hubs) == 0:
+        return
+    stale = [c for c in hubs.columns if c.startswith("area_")]
+    hubs = hubs.drop(columns=stale)
+    located = locate(ws, hubs.geometry)
+    ws.write_table(HUBS, gpd.GeoDataFrame(pd.concat([hubs, located], axis=1),
+                                          geometry="geometry", crs=hubs.crs))
+
+
 def located_share(ws: Workspace, points: gpd.GeoSeries) -> float:
     """Share of points that fall in some area of the top layer."""
     located = locate(ws, points)

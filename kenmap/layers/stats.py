@@ -44,6 +44,43 @@ def _code_map(ws: Workspace, finer: str, coarser: str) -> pd.Series:
     return mapping
 
 
+def layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
+    """Summed counts and rates per area code of ``layer`` (no geometry read: fast)."""
+    codes = ws.read_attributes(layer, ["code"])["code"]
+    cols = ["population", "pop65", "pop75", "households", "aging_rate", "late_aging_rate",
+            "missing"]
+    source = _population_source(ws, layer)
+    if source is None:
+        return pd.DataFrame(np.nan, index=pd.Index(codes, name="code"), columns=cols)
+    pop = ws.read_table(table_name(source))
+    target = pop["code"] if source == layer else pop["code"].map(_code_map(ws, source, layer))
+    pop = pop.assign(target=target.to_numpy())
+    # Rates only over rows where both counts are known: a suppressed 65+ must not lower the
+    # rate of the area it sums into.
+    both = pop["total"].notna() & pop["pop65"].notna()
+    both75 = pop["total"].notna() & pop["pop75"].notna()
+    pop["rate_total"] = pop["total"].where(both)
+    pop["rate_pop65"] = pop["pop65"].where(both)
+    pop["rate75_total"] = pop["total"].where(both75)
+    pop["rate_pop75"] = pop["pop75"].where(both75)
+    grouped = pop.groupby("target")
+    summed = grouped[["total", "pop65", "pop75", "households", "rate_total", "rate_pop65",
+                      "rate75_total", "rate_pop75"]].sum(min_count=1)
+    summed["missing"] = grouped["missing"].sum()
+    summed = summed.reindex(codes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = summed["rate_pop65"] / summed["rate_total"] * 100
+        late = summed["rate_pop75"] / summed["rate75_total"] * 100
+    out = pd.DataFrame({
+        "population": summed["total"], "pop65": summed["pop65"], "pop75": summed["pop75"],
+        "households": summed["households"],
+        "aging_rate": rate.where(summed["rate_total"] > 0),
+        "late_aging_rate": late.where(summed["rate75_total"] > 0),
+        "missing": summed["missing"].fillna(0)})
+    out.index.name = "code"
+    return out
+
+
 def layer_stats(ws: Workspace, layer: str) -> pd.DataFrame:
     """One row per area of ``layer`` with the ``stats`` fields plus ``missing``."""
     ws.scheme.layer(layer)
@@ -52,42 +89,11 @@ def layer_stats(ws: Workspace, layer: str) -> pd.DataFrame:
         raise KenmapError(f"layer {layer} has no areas", field="--layer")
     out = pd.DataFrame({"code": areas["code"], "name": areas["name"],
                         "parent_code": areas["parent_code"]})
-    source = _population_source(ws, layer)
-    counts = pd.DataFrame(index=out["code"], columns=["total", "pop65", "pop75", "households",
-                                                      "missing", "rate_total", "rate75_total"],
-                          dtype=float)
-    if source is not None:
-        pop = ws.read_table(table_name(source))
-        codes = pop["code"] if source == layer else pop["code"].map(_code_map(ws, source, layer))
-        pop = pop.assign(target=codes.to_numpy())
-        # Rates only over rows where both counts are known: a suppressed 65+ must not lower
-        # the rate of the area it sums into.
-        both = pop["total"].notna() & pop["pop65"].notna()
-        both75 = pop["total"].notna() & pop["pop75"].notna()
-        pop["rate_total"] = pop["total"].where(both)
-        pop["rate_pop65"] = pop["pop65"].where(both)
-        pop["rate75_total"] = pop["total"].where(both75)
-        pop["rate_pop75"] = pop["pop75"].where(both75)
-        grouped = pop.groupby("target")
-        summed = grouped[["total", "pop65", "pop75", "households", "rate_total", "rate_pop65",
-                          "rate75_total", "rate_pop75"]].sum(min_count=1)
-        summed["missing"] = grouped["missing"].sum()
-        counts = summed.reindex(out["code"])
-    out["population"] = counts["total"].to_numpy()
-    out["pop65"] = counts["pop65"].to_numpy()
-    out["pop75"] = counts["pop75"].to_numpy()
-    out["households"] = counts["households"].to_numpy()
-    if source is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = counts["rate_pop65"] / counts["rate_total"] * 100
-            late = counts["rate_pop75"] / counts["rate75_total"] * 100
-        out["aging_rate"] = rate.where(counts["rate_total"] > 0).to_numpy()
-        out["late_aging_rate"] = late.where(counts["rate75_total"] > 0).to_numpy()
-        out["missing"] = counts["missing"].fillna(0).astype(int).to_numpy()
-    else:
-        out["aging_rate"] = np.nan
-        out["late_aging_rate"] = np.nan
-        out["missing"] = 0
+    counts = layer_counts(ws, layer).reindex(out["code"])
+    for col in ("population", "pop65", "pop75", "households", "aging_rate",
+                "late_aging_rate", "missing"):
+        out[col] = counts[col].to_numpy()
+    out["missing"] = out["missing"].fillna(0).astype(int)
     out["area_km2"] = areas.geometry.area.to_numpy() / 1e6
     hubs = read_hubs(ws)
     column = area_column(layer)
