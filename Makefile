@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test check bench
+.PHONY: setup demo test check bench system
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -12,7 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Leaflet from npm (inlined into offline map pages); Chromium and CJK fonts from Debian.
+system:
+	bash scripts/setup-system.sh
+
+setup: $(STAMP) system
 
 demo: setup
 	$(BIN)/kenmap demo

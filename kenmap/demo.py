@@ -14,6 +14,8 @@ from kenmap.layers.hubs import import_hubs
 from kenmap.layers.population import import_population
 from kenmap.layers.scheme import PRESETS
 from kenmap.layers.validate import validate
+from kenmap.maps.page import MapOptions
+from kenmap.maps.pages import write_all_pages
 from kenmap.stats_output import render_stats
 from kenmap.workspace import Workspace
 
@@ -61,6 +63,10 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None]) -> Path:
     echo("")
     echo(render_stats(ws, "kyushicho", "table"))
     echo(render_coverage(ws, coverage(ws), "table"))
+    pages = write_all_pages(ws, MapOptions(), out / "maps")
+    echo(f"Map pages (offline, one per layer): {pages['index']}")
+    for page in pages["pages"]:
+        echo(f"  {page['file']}  {page['areas']} areas, {page['bytes'] / 1e6:.2f} MB")
     if serve:
         echo("  (the map server is not part of kenmap yet; nothing to serve)")
     return path

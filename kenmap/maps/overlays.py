@@ -1,0 +1,154 @@
+"""Compact client-side overlays: hub markers, reach circles and the gap outline.
+
+Hundreds of Folium ``Marker`` objects each carry their own JavaScript; here one array of
+``[lat, lon, …]`` rows feeds a loop instead, into Folium feature groups (so the layer control
+still lists them). The gap outline reuses the choropleth's own features rather than a second
+copy of their geometry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+
+class HubMarkers(MacroElement):
+    """Markers (and optional reach circles) drawn from a compact array into a target layer."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function() {
+  var rows = {{ this.rows_json }};
+  var css = {{ this.css_json }};
+  rows.forEach(function(r) {
+    var icon = L.divIcon({className: 'km-hub-icon', iconSize: [24, 24], iconAnchor: [12, 12],
+      html: '<div class="km-hub km-' + r[3] + '" style="' + css[r[3]] + '">' + r[2] + '</div>'});
+    L.marker([r[0], r[1]], {icon: icon}).bindTooltip(r[4]).addTo({{ this.target }});
+  });
+  {% if this.circles %}
+  rows.forEach(function(r) {
+    if (r[3] !== 'existing') { return; }
+    L.circle([r[0], r[1]], {radius: {{ this.radius }}, color: '{{ this.colour }}', weight: 1,
+      fillOpacity: 0.08, interactive: false, className: 'km-reach'}).addTo({{ this.circles }});
+  });
+  {% endif %}
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, rows: list[list[Any]], colour: str, target: str,
+                 circles: str | None = None, radius: float | None = None) -> None:
+        super().__init__()
+        self._name = "HubMarkers"
+        self.rows_json = json.dumps(rows, ensure_ascii=False)
+        self.css_json = json.dumps({
+            "existing": f"background:{colour};color:#fff;border:2px solid #fff;" + _BASE,
+            "planned": f"background:#fff;color:{colour};border:2px dashed {colour};" + _BASE,
+            "candidate": f"background:#f2f2f2;color:#777;border:1.5px dotted {colour};"
+                         "opacity:.85;" + _BASE,
+        })
+        self.target = target
+        self.circles = circles
+        self.radius = radius or 0
+        self.colour = colour
+
+
+_BASE = ("width:20px;height:20px;border-radius:50%;font:bold 12px/20px sans-serif;"
+         "text-align:center;box-shadow:0 0 2px #000")
+
+
+class GapOutline(MacroElement):
+    """Outline the choropleth features whose ``gap`` property is set, into a feature group."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function() {
+  window.{{ this.source }}.eachLayer(function(layer) {
+    var p = window.kmProps[layer.feature.properties.i];
+    if (p.g === undefined) { return; }
+    L.geoJSON(layer.feature, {style: {color: '{{ this.colour }}', weight: 1.8,
+        dashArray: '5 3', fillColor: '{{ this.colour }}', fillOpacity: 0.10,
+        className: 'km-gap'}})
+      .bindTooltip('<b>' + p.n + '</b><br>' + window.kmReasons[p.g], {sticky: true})
+      .addTo({{ this.target }});
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, source: str, target: str, colour: str) -> None:
+        super().__init__()
+        self._name = "GapOutline"
+        self.source = source
+        self.target = target
+        self.colour = colour
+
+
+class TopoAreas(JSCSSMixin, MacroElement):
+    """The choropleth from a TopoJSON topology, with parent boundaries and the city outline.
+
+    Parents and the outline are meshes of the same arcs (``topojson.mesh``): each boundary is
+    stored once in the page and drawn once on the map.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function() {
+  var topo = {{ this.topo_json }};
+  var P = {{ this.props_json }};
+  var colours = {{ this.colours_json }};
+  L.geoJson(topojson.mesh(topo, topo.objects.areas, function(a, b) { return a === b; }), {
+    style: {color: '#444', weight: 2.4, fill: false}, interactive: false
+  }).addTo({{ this.outline }});
+  var areas = L.geoJson(topojson.feature(topo, topo.objects.areas), {
+    style: function(f) {
+      return {fillColor: colours[P[f.properties.i].k], color: '#666', weight: 0.6,
+              fillOpacity: 0.8, className: 'km-area'};
+    }
+  }).addTo({{ this.target }});
+  window.kmProps = P;
+  // One tooltip, one popup and one pair of hover handlers for the whole layer: thousands of
+  // areas draw fast because nothing is bound to each of them.
+  var view = ({{ this.each }});
+  areas.bindTooltip(function(layer) { return view.tooltip(P[layer.feature.properties.i]); },
+                    {sticky: true});
+  areas.on('mouseover', function(e) { e.layer.setStyle({weight: 2.5, color: '#000'}); });
+  areas.on('mouseout', function(e) { areas.resetStyle(e.layer); });
+  areas.on('click', function(e) {
+    L.popup({maxWidth: 420}).setLatLng(e.latlng)
+      .setContent(view.profile(P[e.layer.feature.properties.i])).openOn(e.target._map);
+  });
+  window.{{ this.get_name() }} = areas;
+  {% if this.parents %}
+  L.geoJson(topojson.mesh(topo, topo.objects.parents, function(a, b) { return a !== b; }), {
+    style: {color: '#08306b', weight: 2.2, fill: false, className: 'km-parent'},
+    interactive: false
+  }).addTo({{ this.parents }});
+  {% endif %}
+})();
+{% endmacro %}
+""")
+
+    default_js = [  # noqa: RUF012 - JSCSSMixin's own attribute
+        ("topojson", "https://cdn.jsdelivr.net/npm/topojson-client@3/dist/topojson-client.min.js")]
+
+    def __init__(self, topo: dict[str, Any], props: list[dict[str, Any]], colours: list[str],
+                 *, target: str, outline: str, parents: str | None, each: str) -> None:
+        super().__init__()
+        self._name = "TopoAreas"
+        self.topo_json = _script_json(topo)
+        self.props_json = _script_json(props)
+        self.colours_json = _script_json(colours)
+        self.target = target
+        self.outline = outline
+        self.parents = parents
+        self.each = each
+
+
+def _script_json(value: Any) -> str:
+    """Compact JSON safe inside a <script> element."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")

@@ -1,0 +1,328 @@
+"""One Folium page per layer: 高齢化率 choropleth, gaps, hubs, reach circles, parents."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import numpy as np
+from folium.plugins import MarkerCluster
+
+from kenmap.errors import KenmapError
+from kenmap.geo.simplify import simplify_coverage
+from kenmap.geo.topology import topology
+from kenmap.layers.catalogue import catalogue_of
+from kenmap.layers.gaps import gap_table
+from kenmap.layers.hierarchy import filled_layers, parent_layer
+from kenmap.layers.hubs import read_hubs
+from kenmap.layers.reach import DEFAULT_DETOUR
+from kenmap.layers.stats import layer_stats, total_row
+from kenmap.maps.assets import inline_assets, unescape_unicode
+from kenmap.maps.overlays import GapOutline, HubMarkers, TopoAreas
+from kenmap.maps.style import (
+    GAP_COLOUR,
+    LEGEND_CSS,
+    STATUS_LABELS,
+    class_of,
+    colour_of,
+    glyph,
+    legend_html,
+    marker_html,
+    natural_breaks,
+)
+from kenmap.output import fmt_count, fmt_rate
+from kenmap.workspace import Workspace
+
+#: Hubs of one type beyond this many are clustered.
+CLUSTER_OVER = 60
+
+
+@dataclass
+class MapOptions:
+    """What ``kenmap map`` was asked for."""
+
+    hub_type: str | None = None
+    radius: float | None = None
+    tiles: str = "none"
+    detour: float = DEFAULT_DETOUR
+    siting: dict[str, Any] | None = None
+
+
+def default_hub_type(ws: Workspace, layer: str) -> str:
+    """The type expected on this layer (サロン on 行政区, 包括 on 旧市町 …), else サロン."""
+    catalogue = catalogue_of(ws.get("hub_types"))
+    for hub_type in catalogue.types.values():
+        if hub_type.expected_layer(ws.scheme.keys, ws.get("scheme_preset")) == layer:
+            return hub_type.key
+    return "salon" if "salon" in catalogue.types else next(iter(catalogue.types))
+
+
+def _tolerance(frame_area_m2: float, count: int) -> float:
+    """Simplification tolerance: about 2 % of a typical area's width, 1–30 m.
+
+    Invisible at the zoom that shows the area whole, and shared edges stay shared.
+    """
+    if count == 0:
+        return 0.0
+    typical = math.sqrt(frame_area_m2 / count)
+    return float(min(30.0, max(1.0, typical * 0.02)))
+
+
+def _source_text(ws: Workspace) -> str:
+    pops = ws.get("population", {}) or {}
+    parts = []
+    for info in pops.values():
+        as_of = f"（基準日 {info['as_of']}）" if info.get("as_of") else ""
+        parts.append(f"{info.get('source', '')}{as_of}")
+    return "人口: " + ("; ".join(dict.fromkeys(parts)) if parts else "未登録")
+
+
+def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict[str, Any]]:
+    """The page's HTML and facts about it (areas drawn, size …)."""
+    scheme = ws.scheme
+    layer_def = scheme.layer(layer)
+    if layer not in filled_layers(ws):
+        raise KenmapError(f"layer {layer} ({layer_def.label}) has no areas", field="--layer")
+    if options.tiles not in ("none", "osm"):
+        raise KenmapError("--tiles must be none or osm", field="--tiles")
+    catalogue = catalogue_of(ws.get("hub_types"))
+    hub_type = options.hub_type or default_hub_type(ws, layer)
+    type_def = catalogue.get(hub_type)
+
+    areas = ws.read_layer(layer)
+    stats = layer_stats(ws, layer).set_index("code")
+    upper = parent_layer(ws, layer)
+    top = filled_layers(ws)[0]
+    city = ws.read_layer(top)
+    city_stats = total_row(layer_stats(ws, top))
+    city_name = str(city["name"].iloc[0]) if len(city) == 1 else "市全体"
+    parent_stats = layer_stats(ws, upper).set_index("code") if upper else None
+    try:
+        gaps = gap_table(ws, layer=layer, hub_type=hub_type, radius=options.radius,
+                         detour=options.detour).set_index("code")
+    except KenmapError:
+        gaps = None  # no population yet: the map still shows areas and hubs
+
+    rates = stats["aging_rate"].reindex(areas["code"]).to_numpy(dtype=float)
+    bins = natural_breaks(rates)
+    colours = [colour_of(i, len(bins)) for i in range(len(bins))] + [colour_of(-1, len(bins))]
+    props: list[dict[str, Any]] = []
+    reasons: dict[str, int] = {}
+    for code, name in zip(areas["code"], areas["name"]):
+        row = stats.loc[code]
+        hubs = row["hubs"] if isinstance(row["hubs"], dict) else {}
+        hub_text = " ".join(f"{catalogue.types[k].label if k in catalogue.types else k} {n}"
+                            for k, n in sorted(hubs.items())) or "なし"
+        cls = class_of(row["aging_rate"], bins)
+        gap = gaps.loc[code] if gaps is not None and code in gaps.index else None
+        prop: dict[str, Any] = {
+            "n": name, "pc": row["parent_code"], "p": fmt_count(row["population"]),
+            "o": fmt_count(row["pop65"]), "r": fmt_rate(row["aging_rate"]),
+            "l": fmt_rate(row["late_aging_rate"]), "h": hub_text,
+            "k": cls if cls >= 0 else len(bins)}
+        if gap is not None:
+            prop["q"] = fmt_rate(gap["reach_rate"])
+            if gap["lacking"]:
+                # Reasons repeat (one sentence for every area in membership mode): indexed.
+                prop["g"] = reasons.setdefault(str(gap["reason"]), len(reasons))
+        props.append(prop)
+
+    # Geometry: simplify the areas as a coverage in metres, derive the parents from the
+    # simplified areas (so they share vertices exactly), and store all as one topology.
+    tolerance = _tolerance(float(areas.geometry.area.sum()), len(areas))
+    simple = areas[["code", "parent_code", "geometry"]].set_geometry(
+        simplify_coverage(areas.geometry.to_numpy(), tolerance))
+    objects = {"areas": simple.assign(i=np.arange(len(simple)))[["i", "geometry"]]}
+    if upper is not None:
+        parents = simple.assign(pc=simple["parent_code"].fillna("")).dissolve(
+            "pc", method="coverage").reset_index()
+        objects["parents"] = parents.assign(i=np.arange(len(parents)))[["i", "geometry"]]
+    topo = topology({k: v.to_crs(4326) for k, v in objects.items()})
+
+    bounds = city.to_crs(4326).total_bounds
+    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+                      tiles=None, zoom_control=True, control_scale=True, prefer_canvas=False,
+                      zoom_snap=0.25)
+    # Without a tile layer Leaflet has no maxZoom, which MarkerCluster needs.
+    fmap.options["maxZoom"] = 19
+    fmap.options["minZoom"] = 5
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if options.tiles == "osm":
+        folium.TileLayer("OpenStreetMap", name="背景地図（OpenStreetMap）").add_to(fmap)
+
+    outline = folium.FeatureGroup(name=f"{city_name}の輪郭", control=False).add_to(fmap)
+    choropleth = folium.FeatureGroup(name=f"高齢化率（{layer_def.label}）").add_to(fmap)
+    parent_group = None
+    if upper is not None:
+        parent_group = folium.FeatureGroup(name=f"{scheme.layer(upper).label}の境界")
+    profile_js = _profile_js(parent_stats, upper and scheme.layer(upper).label, city_stats,
+                             city_name, f"{type_def.label}の圏内率")
+    areas_js = TopoAreas(topo, props, colours, target=choropleth.get_name(),
+                         outline=outline.get_name(),
+                         parents=parent_group.get_name() if parent_group else None,
+                         each=profile_js)
+    fmap.get_root().header.add_child(folium.Element(  # type: ignore[attr-defined]
+        f"<script>window.kmReasons = {json.dumps(list(reasons), ensure_ascii=False)};"
+        "function kmEsc(s) { return String(s).replace(/[&<>\"]/g, function(c) {"
+        " return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '\"': '&quot;'}[c]; }); }"
+        "</script>"))
+    gap_label = None
+    if gaps is not None:
+        gap_label = f"{type_def.label}の不足する{layer_def.label}"
+        gap_group = folium.FeatureGroup(name=gap_label).add_to(fmap)
+    if parent_group is not None:
+        parent_group.add_to(fmap)
+    areas_js.add_to(fmap)
+    if gaps is not None:
+        GapOutline(areas_js.get_name(), gap_group.get_name(), GAP_COLOUR).add_to(fmap)
+
+    hub_rows = _add_hubs(fmap, ws, catalogue, hub_type, options)
+    reach = None
+    if options.radius:
+        reach = (f"{type_def.label}の徒歩{options.radius:.0f}m圏（直線"
+                 f"{options.radius / options.detour:.0f}m）")
+    if options.siting:
+        _add_siting(fmap, options.siting)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    title = (f"{city_name} {layer_def.label}別の高齢化率と{type_def.label}"
+             + (f"（徒歩{options.radius:.0f}m圏）" if options.radius else ""))
+    root = fmap.get_root()
+    root.header.add_child(folium.Element(LEGEND_CSS))  # type: ignore[attr-defined]
+    root.html.add_child(folium.Element(  # type: ignore[attr-defined]
+        f'<div class="km-title">{html.escape(title)}</div><div class="km-north">N ↑</div>'
+        + legend_html(bins=bins, city_rate=city_stats["aging_rate"]
+                      if not _nan(city_stats["aging_rate"]) else None,
+                      city_name=city_name, gap_label=gap_label, hub_rows=hub_rows,
+                      source=_source_text(ws), reach=reach)))
+    root.title = title  # type: ignore[attr-defined]
+    page = unescape_unicode(inline_assets(fmap.get_root().render()))
+    page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
+    facts = {"layer": layer, "areas": len(areas), "hub_type": hub_type, "bins": bins,
+             "lacking": sum(1 for p in props if "g" in p), "bytes": len(page.encode()),
+             "title": title}
+    return page, facts
+
+
+def _nan(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _profile_js(parent_stats: Any, parent_label: str | None, city: dict[str, Any],
+                city_name: str, reach_label: str) -> str:
+    """onEachFeature: a click opens the area's profile next to its parent's and the city's."""
+    parents = {}
+    if parent_stats is not None:
+        for code, row in parent_stats.iterrows():
+            parents[str(code)] = [row["name"], fmt_count(row["population"]),
+                                  fmt_count(row["pop65"]), fmt_rate(row["aging_rate"]),
+                                  fmt_rate(row["late_aging_rate"])]
+    city_row = [city_name, fmt_count(city["population"]), fmt_count(city["pop65"]),
+                fmt_rate(city["aging_rate"]), fmt_rate(city["late_aging_rate"])]
+    return f"""{{
+  tooltip: function(p) {{
+    var tip = '<table><tr><th>名称</th><td>' + kmEsc(p.n) + '</td></tr><tr><th>人口</th><td>' +
+      kmEsc(p.p) + '</td></tr><tr><th>65歳以上</th><td>' + kmEsc(p.o) + '</td></tr>' +
+      '<tr><th>高齢化率</th><td>' + kmEsc(p.r) + '</td></tr><tr><th>拠点</th><td>' +
+      kmEsc(p.h) + '</td></tr>';
+    if (p.q !== undefined) {{
+      tip += '<tr><th>{reach_label}</th><td>' + kmEsc(p.q) + '</td></tr>';
+    }}
+    if (p.g !== undefined) {{
+      tip += '<tr><th>不足</th><td>' + kmEsc(window.kmReasons[p.g]) + '</td></tr>';
+    }}
+    return tip + '</table>';
+  }},
+  profile: function(p) {{
+    var P = {json.dumps(parents, ensure_ascii=False)};
+    var C = {json.dumps(city_row, ensure_ascii=False)};
+    var plabel = {json.dumps(parent_label or "", ensure_ascii=False)};
+    var q = P[p.pc];
+    var cols = [[p.n, p.p, p.o, p.r, p.l]];
+    var heads = ['この区域'];
+    if (q) {{ cols.push(q); heads.push(plabel + '：' + q[0]); }}
+    cols.push(C); heads.push('市全体');
+    var rows = [['人口', 1], ['65歳以上', 2], ['高齢化率', 3], ['後期高齢化率', 4]];
+    var h = '<table class="km-profile"><tr><th>' + kmEsc(p.n) + '</th>';
+    heads.forEach(function(t) {{ h += '<th>' + kmEsc(t) + '</th>'; }});
+    h += '</tr>';
+    rows.forEach(function(r) {{
+      h += '<tr><td>' + r[0] + '</td>';
+      cols.forEach(function(c) {{ h += '<td>' + kmEsc(c[r[1]]) + '</td>'; }});
+      h += '</tr>';
+    }});
+    h += '</table><div>拠点: ' + kmEsc(p.h) + '</div>';
+    if (p.g !== undefined) {{
+      h += '<div style="color:#bd0026">不足: ' + kmEsc(window.kmReasons[p.g]) + '</div>';
+    }}
+    return h;
+  }}
+}}"""
+
+
+def _add_hubs(fmap: folium.Map, ws: Workspace, catalogue: Any, chosen: str,
+              options: MapOptions) -> list[tuple[str, str, str]]:
+    hubs = read_hubs(ws)
+    if len(hubs) == 0:
+        return []
+    lonlat = hubs.to_crs(4326)
+    rows = []
+    for key, hub_type in catalogue.types.items():
+        subset = lonlat[lonlat["type"] == key]
+        if len(subset) == 0:
+            continue
+        text = glyph(key, hub_type.label, hub_type.icon)
+        counts = subset["status"].value_counts()
+        detail = "・".join(f"{STATUS_LABELS.get(s, s)}{n}" for s, n in counts.items())
+        group: folium.FeatureGroup = folium.FeatureGroup(
+            name=f"{hub_type.label}（{detail}）", show=key == chosen or len(subset) <= 10)
+        target: Any = MarkerCluster(options={"maxClusterRadius": 40}).add_to(group) \
+            if len(subset) > CLUSTER_OVER else group
+        data = []
+        for _, hub in subset.iterrows():
+            status = str(hub.get("status") or "existing")
+            tip = (f"<b>{html.escape(str(hub['name']))}</b><br>{html.escape(hub_type.label)}"
+                   f"（{STATUS_LABELS.get(status, status)}）")
+            for field, label in (("schedule", "開催"), ("host", "会場"), ("address", "住所")):
+                value = hub.get(field)
+                if value is not None and str(value) not in ("", "nan", "None"):
+                    tip += f"<br>{label}: {html.escape(str(value))}"
+            data.append([round(hub.geometry.y, 6), round(hub.geometry.x, 6), text, status,
+                         tip])
+        group.add_to(fmap)
+        rows.append((hub_type.colour, text, hub_type.label))
+        circles = None
+        if key == chosen and options.radius:
+            circles = folium.FeatureGroup(
+                name=f"{hub_type.label}の徒歩{options.radius:.0f}m圏").add_to(fmap)
+        HubMarkers(data, hub_type.colour, target.get_name(),
+                   circles.get_name() if circles is not None else None,
+                   options.radius / options.detour if options.radius else None).add_to(fmap)
+    return rows
+
+
+def _add_siting(fmap: folium.Map, siting: dict[str, Any]) -> None:
+    """Chosen sites of a siting result, numbered in the order of what they add."""
+    group = folium.FeatureGroup(name=f"新しい候補地（{len(siting.get('sites', []))}か所）")
+    for rank, site in enumerate(siting.get("sites", []), start=1):
+        tip = (f"<b>{rank}. {html.escape(str(site.get('name', '')))}</b><br>"
+               f"新たに届く65歳以上: {site.get('pop65_added', 0):,.0f}人")
+        folium.Marker([site["lat"], site["lon"]], tooltip=folium.Tooltip(tip),
+                      icon=folium.DivIcon(html=marker_html("#6a3d9a", str(rank), "existing"),
+                                          icon_size=(24, 24), icon_anchor=(12, 12),
+                                          class_name="km-site-icon")).add_to(group)
+        radius = siting.get("radius_m")
+        if radius:
+            folium.Circle([site["lat"], site["lon"]],
+                          radius=float(radius) / float(siting.get("detour", DEFAULT_DETOUR)),
+                          color="#6a3d9a", weight=2, fill=True, fill_opacity=0.1,
+                          interactive=False).add_to(group)
+    group.add_to(fmap)
+
+
+def numbers_only(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]

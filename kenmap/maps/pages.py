@@ -1,0 +1,54 @@
+"""Writing map pages: one layer, or every layer with an index page from 市 down."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from kenmap.errors import KenmapError
+from kenmap.layers.hierarchy import filled_layers
+from kenmap.maps.page import MapOptions, build_map
+from kenmap.output import write_atomic
+from kenmap.workspace import Workspace
+
+
+def write_layer_page(ws: Workspace, layer: str, options: MapOptions, out: Path
+                     ) -> dict[str, Any]:
+    page, facts = build_map(ws, layer, options)
+    write_atomic(out, page.encode("utf-8"))
+    return {**facts, "file": str(out)}
+
+
+def index_html(ws: Workspace, entries: list[dict[str, Any]]) -> str:
+    """An index page linking every layer's page, from 市 down to the finest layer."""
+    items = "\n".join(
+        f'<li><a href="{html.escape(e["href"])}">{html.escape(e["label"])}</a>'
+        f'（{e["areas"]} 区域、不足 {e["lacking"]}）</li>' for e in entries)
+    city = ws.read_attributes(filled_layers(ws)[0])["name"]
+    name = html.escape(str(city.iloc[0])) if len(city) == 1 else "市"
+    return f"""<!DOCTYPE html>
+<html lang="ja"><head><meta charset="utf-8"><title>{name} 圏域地図</title>
+<style>body{{font:16px/1.7 'Noto Sans CJK JP','Hiragino Sans',sans-serif;margin:2em}}
+li{{margin:.3em 0}}</style></head>
+<body><h1>{name} 圏域地図</h1><ol>
+{items}
+</ol><p>各ページはインターネットに接続せずに開けます。</p></body></html>
+"""
+
+
+def write_all_pages(ws: Workspace, options: MapOptions, folder: Path) -> dict[str, Any]:
+    """One page per layer plus ``index.html``; the folder is created if needed."""
+    if folder.exists() and not folder.is_dir():
+        raise KenmapError("--out must be a folder with --all", file=folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    pages = []
+    for key in filled_layers(ws):
+        facts = write_layer_page(ws, key, MapOptions(**{**options.__dict__, "hub_type": None})
+                                 if options.hub_type is None else options, folder / f"{key}.html")
+        entries.append({"href": f"{key}.html", "label": ws.scheme.layer(key).label,
+                        "areas": facts["areas"], "lacking": facts["lacking"]})
+        pages.append(facts)
+    write_atomic(folder / "index.html", index_html(ws, entries).encode("utf-8"))
+    return {"index": str(folder / "index.html"), "pages": pages}
