@@ -32,3 +32,5 @@ bench: setup
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_population.py
 	$(BIN)/python bench/bench_coverage.py
+	$(BIN)/python bench/bench_maps.py
+	$(BIN)/python bench/bench_server.py

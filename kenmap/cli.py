@@ -406,6 +406,22 @@ def _read_siting(path: Path) -> dict[str, object]:
     return data
 
 
+@app.command()
+def serve(
+    workspace: WsArg,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    token_file: Annotated[Optional[Path], typer.Option(
+        help="File holding the bearer token for edits (or set KENMAP_TOKEN).")] = None,
+    max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted.")] = 200,
+) -> None:
+    """Serve maps, figures, hub edits and imports (FastAPI; docs at /docs)."""
+    from kenmap.api.server import run_server
+
+    run_server(workspace, host=host, port=port, token_file=token_file,
+               max_upload=max_upload_mb * 1024 * 1024, echo=typer.echo)
+
+
 def _output(text: str, out: Path | None, *, bom: bool = False) -> None:
     from kenmap.output import write_atomic
 
@@ -472,11 +488,13 @@ def validate(
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo workspace.")] = Path("kenmap-demo"),
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only; do not serve.")] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
 ) -> None:
     """Build the synthetic demo city's workspace and run everything on it."""
     from kenmap.demo import run_demo
 
-    run_demo(out, serve=not no_serve, echo=typer.echo)
+    run_demo(out, serve=not no_serve, echo=typer.echo, host=host, port=port)
 
 
 def _emit(data: dict[str, object], lines: list[str], fmt: str) -> None:

@@ -50,7 +50,8 @@ def build_demo_workspace(path: Path) -> Workspace:
     return ws
 
 
-def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None]) -> Path:
+def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str = "127.0.0.1",
+             port: int = 8000) -> Path:
     """Build, compute and report on the demo city; returns the workspace path."""
     path = out / "demo.gpkg"
     echo(f"Building the demo city {CITY_NAME} (SYNTHETIC data, not a real place) at {path}")
@@ -68,5 +69,7 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None]) -> Path:
     for page in pages["pages"]:
         echo(f"  {page['file']}  {page['areas']} areas, {page['bytes'] / 1e6:.2f} MB")
     if serve:
-        echo("  (the map server is not part of kenmap yet; nothing to serve)")
+        from kenmap.api.server import run_server
+
+        run_server(path, host=host, port=port, echo=echo)
     return path

@@ -178,7 +178,19 @@ class Workspace:
 
     @contextmanager
     def transaction(self) -> Iterator[Workspace]:
-        """Work on a copy; replace the workspace only if the block completes."""
+        """Work on a copy; replace the workspace only if the block completes.
+
+        Writers take an exclusive lock beside the file, so a CLI command and the server (or two
+        server requests) never interleave; the metadata is re-read under the lock, so a change
+        committed meanwhile is not lost.
+        """
+        with _exclusive(self.path):
+            self._meta = Workspace.open(self.path)._meta
+            with self._transaction() as work:
+                yield work
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Workspace]:
         for stale in self.path.parent.glob(_TMP_PREFIX + "*"):
             # Left by a process killed mid-write; the workspace itself is intact.
             if stale.name.endswith(self.path.name):
@@ -197,6 +209,19 @@ class Workspace:
         finally:
             work._in_tx = False
             tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    import fcntl
+
+    lock = path.parent / f".{path.name}.lock"
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _write_meta(path: Path, meta: dict[str, Any]) -> None:

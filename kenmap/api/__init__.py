@@ -1,0 +1,1 @@
+"""The kenmap server: FastAPI for maps, figures, hub edits and imports."""

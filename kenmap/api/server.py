@@ -1,0 +1,38 @@
+"""Running the server (``kenmap serve`` and the end of ``kenmap demo``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from kenmap.errors import KenmapError
+
+
+def read_token(token_file: Path | None) -> str | None:
+    """The bearer token from a file or ``KENMAP_TOKEN``; None means read-only."""
+    if token_file is not None:
+        if not token_file.exists():
+            raise KenmapError("token file not found", file=token_file)
+        token = token_file.read_text(encoding="utf-8").strip()
+        if len(token) < 16:
+            raise KenmapError("token must be at least 16 characters", file=token_file)
+        return token
+    token = os.environ.get("KENMAP_TOKEN", "").strip()
+    if token and len(token) < 16:
+        raise KenmapError("KENMAP_TOKEN must be at least 16 characters")
+    return token or None
+
+
+def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None = None,
+               max_upload: int = 200 * 1024 * 1024,
+               echo: Callable[[str], None] = print) -> None:
+    import uvicorn
+
+    from kenmap.api.app import create_app
+
+    token = read_token(token_file)
+    app = create_app(workspace, token=token, max_upload=max_upload)
+    echo(f"Serving {workspace} at http://{host}:{port}/maps/ (API docs: "
+         f"http://{host}:{port}/docs; {'edits allowed with the token' if token else 'read-only'})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

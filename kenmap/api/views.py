@@ -1,0 +1,211 @@
+"""What the API returns, computed once per workspace state and cached.
+
+Every figure depends only on the workspace file; the cache is keyed by the file's size and
+modification time, so an edit or import (which replaces the file) invalidates it at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kenmap.errors import KenmapError
+from kenmap.gaps_output import gap_records
+from kenmap.geo.simplify import simplify_coverage
+from kenmap.layers.gaps import coverage, gap_table
+from kenmap.layers.hierarchy import child_layer, filled_layers, parent_layer
+from kenmap.layers.hub_edits import hub_record
+from kenmap.layers.hubs import area_column, read_hubs
+from kenmap.layers.stats import layer_stats, records, total_row
+from kenmap.maps.page import MapOptions, _tolerance, build_map, default_hub_type
+from kenmap.maps.pages import index_html
+from kenmap.workspace import Workspace
+
+
+class Views:
+    """Cached views of one workspace file."""
+
+    def __init__(self, path: os.PathLike[str] | str) -> None:
+        self.path = os.fspath(path)
+        self._lock = threading.Lock()
+        self._key: tuple[int, float] | None = None
+        self._cache: dict[Any, Any] = {}
+
+    def workspace(self) -> Workspace:
+        return Workspace.open(self.path)
+
+    def peek(self, key: Any) -> Any:
+        """The cached value for ``key`` if the workspace is unchanged, else None."""
+        stat = os.stat(self.path)
+        with self._lock:
+            if (stat.st_size, stat.st_mtime) == self._key:
+                return self._cache.get(key)
+        return None
+
+    def encoded(self, key: Any, compute: Callable[[], Any]) -> bytes:
+        """``compute()`` as JSON bytes, cached: repeated requests skip serialisation too."""
+        return bytes(self.cached(("json", key), lambda: json.dumps(
+            compute(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")))
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        stat = os.stat(self.path)
+        state = (stat.st_size, stat.st_mtime)
+        with self._lock:
+            if state != self._key:
+                self._cache.clear()
+                self._key = state
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            if self._key == state:
+                self._cache[key] = value
+        return value
+
+    # -- figures ---------------------------------------------------------------------------
+    def layers(self) -> dict[str, Any]:
+        def compute() -> dict[str, Any]:
+            ws = self.workspace()
+            filled = set(filled_layers(ws))
+            out = []
+            for layer in ws.scheme.layers:
+                count = len(ws.read_attributes(layer.key)) if layer.key in filled else 0
+                out.append({"key": layer.key, "label": layer.label, "expected": layer.expected,
+                            "count": count})
+            return {"scheme": ws.scheme.name, "crs_epsg": ws.crs_epsg, "layers": out,
+                    "population": ws.get("population", {})}
+        return dict(self.cached("layers", compute))
+
+    def _check_layer(self, ws: Workspace, layer: str) -> None:
+        ws.scheme.layer(layer)
+        if layer not in filled_layers(ws):
+            raise NotFoundError(f"layer {layer} has no areas")
+
+    def areas_geojson(self, layer: str, full: bool) -> bytes:
+        def compute() -> bytes:
+            ws = self.workspace()
+            self._check_layer(ws, layer)
+            areas = ws.read_layer(layer)
+            stats = records(layer_stats(ws, layer))
+            geoms = areas.geometry.to_numpy()
+            if not full:
+                geoms = simplify_coverage(geoms, _tolerance(float(areas.geometry.area.sum()),
+                                                            len(areas)))
+            import geopandas as gpd
+            import shapely
+
+            lonlat = gpd.GeoSeries(geoms, crs=areas.crs).to_crs(4326).to_numpy()
+            single = shapely.get_num_geometries(lonlat) == 1
+            lonlat[single] = shapely.get_geometry(lonlat[single], 0)
+            if not full:
+                lonlat = shapely.transform(lonlat, lambda xy: np.round(xy, 6))
+            features = [
+                '{"type":"Feature","id":' + json.dumps(rec["code"], ensure_ascii=False)
+                + ',"properties":' + json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
+                + ',"geometry":' + shapely.to_geojson(geom) + "}"
+                for rec, geom in zip(stats, lonlat)]
+            return ('{"type":"FeatureCollection","features":[' + ",".join(features)
+                    + "]}").encode("utf-8")
+        return bytes(self.cached(("areas", layer, full), compute))
+
+    def profile(self, layer: str, code: str) -> dict[str, Any]:
+        def compute() -> dict[str, Any]:
+            ws = self.workspace()
+            self._check_layer(ws, layer)
+            stats = layer_stats(ws, layer)
+            match = stats[stats["code"] == code]
+            if len(match) == 0:
+                raise NotFoundError(f"no area {code} in layer {layer}")
+            mine = records(match)[0]
+            upper = parent_layer(ws, layer)
+            parent = None
+            if upper is not None and mine.get("parent_code") is not None:
+                pstats = layer_stats(ws, upper)
+                prow = pstats[pstats["code"] == mine["parent_code"]]
+                parent = records(prow)[0] if len(prow) else None
+            top = filled_layers(ws)[0]
+            city = records(pd.DataFrame([total_row(layer_stats(ws, top))]))[0]
+            hubs = read_hubs(ws)
+            inside = []
+            if len(hubs) and area_column(layer) in hubs.columns:
+                here = hubs[hubs[area_column(layer)] == code]
+                inside = [hub_record(row, hubs.crs.to_epsg()) for _, row in here.iterrows()]
+            lacking: list[dict[str, Any]] = []
+            child_type = None
+            lower = child_layer(ws, layer)
+            if lower is not None:
+                child_type = default_hub_type(ws, lower)
+                children = ws.read_attributes(lower)
+                mine_children = set(children.loc[children["parent_code"] == code, "code"])
+                try:
+                    table = gap_table(ws, layer=lower, hub_type=child_type)
+                    table = table[table["code"].isin(mine_children) & table["lacking"]]
+                    lacking = [{"code": r["code"], "name": r["name"], "reason": r["reason"]}
+                               for r in gap_records(table)]
+                except KenmapError:
+                    lacking = []
+            return {"layer": layer, "area": mine, "parent": parent, "city": city,
+                    "hubs_inside": inside,
+                    "children_lacking": {"layer": lower, "hub_type": child_type,
+                                         "areas": lacking}}
+        return dict(self.cached(("profile", layer, code), compute))
+
+    def gaps(self, layer: str, hub_type: str, radius: float | None, with_planned: bool
+             ) -> dict[str, Any]:
+        def compute() -> dict[str, Any]:
+            ws = self.workspace()
+            self._check_layer(ws, layer)
+            table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,
+                              with_planned=with_planned)
+            return {"layer": layer, "hub_type": hub_type, "radius_m": radius,
+                    "with_planned": with_planned, "areas": gap_records(table)}
+        return dict(self.cached(("gaps", layer, hub_type, radius, with_planned), compute))
+
+    def coverage(self, with_planned: bool) -> dict[str, Any]:
+        return dict(self.cached(("coverage", with_planned),
+                                lambda: coverage(self.workspace(), with_planned=with_planned)))
+
+    def hubs(self, hub_type: str | None, status: str | None) -> dict[str, Any]:
+        def compute() -> dict[str, Any]:
+            ws = self.workspace()
+            hubs = read_hubs(ws)
+            if len(hubs) and hub_type:
+                hubs = hubs[hubs["type"] == hub_type]
+            if len(hubs) and status:
+                hubs = hubs[hubs["status"] == status]
+            features = []
+            for _, row in hubs.iterrows():
+                rec = hub_record(row, hubs.crs.to_epsg() if hubs.crs else ws.crs_epsg)
+                features.append({"type": "Feature", "id": rec["id"], "properties": rec,
+                                 "geometry": {"type": "Point",
+                                              "coordinates": [rec["lon"], rec["lat"]]}})
+            return {"type": "FeatureCollection", "features": features}
+        return dict(self.cached(("hubs", hub_type, status), compute))
+
+    def map_page(self, layer: str) -> str:
+        def compute() -> str:
+            ws = self.workspace()
+            self._check_layer(ws, layer)
+            page, _ = build_map(ws, layer, MapOptions())
+            return page
+        return str(self.cached(("map", layer), compute))
+
+    def map_index(self) -> str:
+        def compute() -> str:
+            ws = self.workspace()
+            entries = []
+            for key in filled_layers(ws):
+                entries.append({"href": f"/maps/{key}", "label": ws.scheme.layer(key).label,
+                                "areas": len(ws.read_attributes(key)), "lacking": "—"})
+            return index_html(ws, entries)
+        return str(self.cached("map-index", compute))
+
+
+class NotFoundError(KenmapError):
+    """A layer, area or hub that does not exist."""
