@@ -83,8 +83,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     # the OpenAPI schema, so clients (and /docs) see the valid values.
     from kenmap.layers.catalogue import catalogue_of
 
-    LayerKey = Literal.__getitem__(tuple(ws.scheme.keys))  # type: ignore[attr-defined]
-    HubType = Literal.__getitem__(  # type: ignore[attr-defined]
+    LayerKey = Literal.__getitem__(tuple(ws.scheme.keys))
+    HubType = Literal.__getitem__(
         tuple(catalogue_of(ws.get("hub_types")).types))
     Status = Literal["existing", "planned", "candidate"]
     app = FastAPI(title="kenmap", version="0.1.0", docs_url=None, redoc_url=None,
