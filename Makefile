@@ -34,3 +34,4 @@ bench: setup
 	$(BIN)/python bench/bench_coverage.py
 	$(BIN)/python bench/bench_maps.py
 	$(BIN)/python bench/bench_server.py
+	$(BIN)/python bench/bench_siting.py

@@ -49,6 +49,24 @@ class HubIn(BaseModel):
     responsible: str | None = Field(default=None, max_length=2000)
 
 
+class SitingIn(BaseModel):
+    """A siting question: where would k new hubs of a type reach the most older residents."""
+
+    model_config = ConfigDict(extra="forbid")
+    hub_type: str = Field(min_length=1, max_length=64)
+    k: int = Field(ge=1, le=200)
+    radius: float | None = Field(default=None, gt=0, le=50_000)
+    candidate_status: str | None = Field(default=None,
+                                         pattern="^(existing|planned|candidate)$")
+    candidate_grid: float | None = Field(default=None, ge=20, le=5_000)
+    layer: str | None = Field(default=None, max_length=64)
+    solver: str = Field(default="auto", pattern="^(exact|greedy|auto)$")
+    time_limit: float = Field(default=30.0, gt=0, le=300)
+    also: list[str] | None = Field(default=None, max_length=10)
+    one_per_lacking: str | None = Field(default=None, max_length=64)
+    apply: bool = False
+
+
 class HubPatch(BaseModel):
     """A change to a hub, based on the version the editor saw."""
 
@@ -184,6 +202,25 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     def remove_hub(hub_id: int, version: Annotated[int, Query(ge=1)]) -> Response:
         delete_hub(views.workspace(), hub_id, version)
         return Response(status_code=204)
+
+    @app.post("/api/siting", responses=ERRORS)
+    def siting(question: SitingIn, authorization: Annotated[str | None, Header()] = None
+               ) -> dict[str, Any]:
+        """Run ``kenmap site``; ``apply`` (writing planned hubs) needs the token."""
+        from kenmap.layers.siting import apply_sites, site
+        from kenmap.siting_output import public
+
+        if question.apply:
+            require_token(authorization)
+        ws_now = views.workspace()
+        result = site(ws_now, hub_type=question.hub_type, k=question.k, radius=question.radius,
+                      candidate_status=question.candidate_status,
+                      candidate_grid=question.candidate_grid, layer=question.layer,
+                      solver=question.solver, time_limit=question.time_limit,
+                      also=question.also, one_per_lacking=question.one_per_lacking)
+        if question.apply:
+            result["applied_hub_ids"] = apply_sites(ws_now, result)
+        return public(result)
 
     @app.post("/api/imports/areas", responses=ERRORS, dependencies=writer)
     def import_areas_upload(

@@ -73,8 +73,12 @@ def _write(tx: Workspace, hubs: gpd.GeoDataFrame) -> None:
                                           geometry="geometry", crs=hubs.crs))
 
 
-def add_hub(ws: Workspace, values: dict[str, Any]) -> dict[str, Any]:
-    """Add one hub (``type``, ``name``, ``lon``, ``lat`` and optional fields)."""
+def add_hub(ws: Workspace, values: dict[str, Any], point: shapely.Point | None = None
+            ) -> dict[str, Any]:
+    """Add one hub (``type``, ``name``, ``lon``, ``lat`` and optional fields).
+
+    ``point`` (in the workspace CRS) overrides lon/lat when the exact position is known.
+    """
     if ws.crs_epsg is None:
         raise KenmapError("import areas before adding hubs")
     for key in ("type", "name", "lon", "lat"):
@@ -83,7 +87,8 @@ def add_hub(ws: Workspace, values: dict[str, Any]) -> dict[str, Any]:
     values = {**values, "status": values.get("status") or "existing"}
     _check(ws, values)
     with ws.transaction() as tx:
-        point = _point(tx, float(values["lon"]), float(values["lat"]))
+        if point is None:
+            point = _point(tx, float(values["lon"]), float(values["lat"]))
         hubs = read_hubs(tx)
         new_id = int(hubs["id"].max()) + 1 if len(hubs) else 1
         row = {k: values.get(k) for k in EDITABLE}

@@ -152,3 +152,25 @@ class TopoAreas(JSCSSMixin, MacroElement):
 def _script_json(value: Any) -> str:
     """Compact JSON safe inside a <script> element."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+class PointCloud(MacroElement):
+    """Many small dots (e.g. newly reached demand cells) from one compact array."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function() {
+  {{ this.rows_json }}.forEach(function(r) {
+    L.circleMarker(r, {radius: 3, weight: 0, fillColor: '{{ this.colour }}', fillOpacity: 0.7,
+                       interactive: false, className: 'km-reached'}).addTo({{ this.target }});
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, rows: list[list[float]], colour: str, target: str) -> None:
+        super().__init__()
+        self._name = "PointCloud"
+        self.rows_json = _script_json(rows)
+        self.colour = colour
+        self.target = target

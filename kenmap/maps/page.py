@@ -10,6 +10,7 @@ from typing import Any
 
 import folium
 import numpy as np
+import shapely
 from folium.plugins import MarkerCluster
 
 from kenmap.errors import KenmapError
@@ -22,7 +23,7 @@ from kenmap.layers.hubs import read_hubs
 from kenmap.layers.reach import DEFAULT_DETOUR
 from kenmap.layers.stats import layer_stats, total_row
 from kenmap.maps.assets import inline_assets, unescape_unicode
-from kenmap.maps.overlays import GapOutline, HubMarkers, TopoAreas
+from kenmap.maps.overlays import GapOutline, HubMarkers, PointCloud, TopoAreas
 from kenmap.maps.style import (
     GAP_COLOUR,
     LEGEND_CSS,
@@ -186,7 +187,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
         reach = (f"{type_def.label}の徒歩{options.radius:.0f}m圏（直線"
                  f"{options.radius / options.detour:.0f}m）")
     if options.siting:
-        _add_siting(fmap, options.siting)
+        _add_siting(fmap, ws, options.siting)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     title = (f"{city_name} {layer_def.label}別の高齢化率と{type_def.label}"
@@ -305,9 +306,44 @@ def _add_hubs(fmap: folium.Map, ws: Workspace, catalogue: Any, chosen: str,
     return rows
 
 
-def _add_siting(fmap: folium.Map, siting: dict[str, Any]) -> None:
-    """Chosen sites of a siting result, numbered in the order of what they add."""
-    group = folium.FeatureGroup(name=f"新しい候補地（{len(siting.get('sites', []))}か所）")
+def _add_siting(fmap: folium.Map, ws: Workspace, siting: dict[str, Any]) -> None:
+    """Chosen sites of a siting result, numbered in the order of what they add, and the
+    demand cells they newly bring within reach."""
+    import geopandas as gpd
+
+    from kenmap.layers.demand import demand_cells
+    from kenmap.layers.reach import HubSet, hubs_of, nearest_walk
+
+    sites = siting.get("sites", [])
+    radius = float(siting.get("radius_m") or 0)
+    detour = float(siting.get("detour", DEFAULT_DETOUR))
+    hub_type = siting.get("hub_type")
+    if sites and radius > 0 and hub_type:
+        try:
+            demand = demand_cells(ws)
+            fixed = hubs_of(ws, hub_type, with_planned=True)
+            applied = set(siting.get("applied_hub_ids") or [])
+            if applied and len(fixed) and "id" in fixed.frame.columns:
+                keep = ~fixed.frame["id"].isin(applied).to_numpy()
+                fixed = HubSet(hub_type, fixed.frame[keep].reset_index(drop=True),
+                               fixed.x[keep], fixed.y[keep])
+            before = nearest_walk(demand, fixed, detour)
+            pts = gpd.GeoSeries(shapely.points([s["lon"] for s in sites],
+                                               [s["lat"] for s in sites]), crs=4326)
+            xy = pts.to_crs(ws.crs_epsg)
+            tree = shapely.STRtree(np.asarray(xy.to_numpy()))
+            cells, _ = tree.query(np.asarray(demand.points()), predicate="dwithin",
+                                  distance=radius / detour)
+            new = np.unique(cells[before[cells] > radius])
+            new = new[np.nan_to_num(demand.pop65[new]) > 0]
+            lonlat = gpd.GeoSeries(shapely.points(demand.x[new], demand.y[new]),
+                                   crs=ws.crs_epsg).to_crs(4326)
+            reached = folium.FeatureGroup(name=f"新たに届く範囲（{len(new)}セル）").add_to(fmap)
+            PointCloud([[round(p.y, 6), round(p.x, 6)] for p in lonlat], "#6a3d9a",
+                       reached.get_name()).add_to(fmap)
+        except KenmapError:
+            pass  # no population: the sites alone are still shown
+    group = folium.FeatureGroup(name=f"新しい候補地（{len(sites)}か所）")
     for rank, site in enumerate(siting.get("sites", []), start=1):
         tip = (f"<b>{rank}. {html.escape(str(site.get('name', '')))}</b><br>"
                f"新たに届く65歳以上: {site.get('pop65_added', 0):,.0f}人")
@@ -315,10 +351,8 @@ def _add_siting(fmap: folium.Map, siting: dict[str, Any]) -> None:
                       icon=folium.DivIcon(html=marker_html("#6a3d9a", str(rank), "existing"),
                                           icon_size=(24, 24), icon_anchor=(12, 12),
                                           class_name="km-site-icon")).add_to(group)
-        radius = siting.get("radius_m")
         if radius:
-            folium.Circle([site["lat"], site["lon"]],
-                          radius=float(radius) / float(siting.get("detour", DEFAULT_DETOUR)),
+            folium.Circle([site["lat"], site["lon"]], radius=radius / detour,
                           color="#6a3d9a", weight=2, fill=True, fill_opacity=0.1,
                           interactive=False).add_to(group)
     group.add_to(fmap)
