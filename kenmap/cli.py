@@ -391,12 +391,9 @@ def map_cmd(
 
 
 def _read_siting(path: Path) -> dict[str, object]:
-    if not path.exists():
-        raise KenmapError("file not found", file=path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise KenmapError(f"not a siting result JSON ({exc})", file=path) from exc
+    from kenmap.config_files import read_json
+
+    data = read_json(path, "siting result")
     if not isinstance(data, dict) or not isinstance(data.get("sites"), list):
         raise KenmapError("not a siting result (no 'sites' list)", file=path)
     for i, site in enumerate(data["sites"], start=1):

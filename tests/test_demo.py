@@ -23,11 +23,18 @@ def _generator():  # type: ignore[no-untyped-def]
     return module
 
 
-def test_generator_reproduces_the_shipped_file(tmp_path: Path) -> None:
+def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(SHAPES))
+    from demo_people import write_people
+
     gen = _generator()
-    out = tmp_path / "demo_city.geojson"
-    gen.write(gen.build(), out)
-    assert out.read_bytes() == (SHAPES / "demo_city.geojson").read_bytes()
+    frame = gen.build()
+    gen.write(frame, tmp_path / "demo_city.geojson")
+    write_people(frame, tmp_path, gen.SEED)
+    for name in ("demo_city.geojson", "demo_population.csv", "demo_hubs.csv"):
+        assert (tmp_path / name).read_bytes() == (SHAPES / name).read_bytes(), name
 
 
 @pytest.fixture(scope="module")

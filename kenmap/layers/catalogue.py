@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kenmap.config_files import read_toml
 from kenmap.errors import KenmapError
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -122,12 +122,7 @@ class Catalogue:
 
     def load_toml(self, path: Path) -> list[HubType]:
         """Add or replace types from a TOML file of ``[[types]]`` tables."""
-        if not path.exists():
-            raise KenmapError("file not found", file=path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise KenmapError(f"not a valid UTF-8 TOML file ({exc})", file=path) from exc
+        data = read_toml(path)
         entries = data.get("types")
         if not isinstance(entries, list) or not entries:
             raise KenmapError("expected [[types]] tables", file=path, field="types")

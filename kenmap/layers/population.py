@@ -157,18 +157,15 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
     for band in bands:
         out[f"age_{band.start}" + (f"_{band.end}" if band.end is not None else "_plus")] = \
             counts(band.column)
-    too_many = out["pop65"] > out["total"]
-    if too_many.any():
-        i = int(np.flatnonzero(too_many.to_numpy())[0])
-        raise KenmapError(f"65歳以上 ({out['pop65'].iloc[i]:.0f}) is larger than the total "
-                          f"({out['total'].iloc[i]:.0f})", file=path, row=int(rows.iloc[i]),
-                          field=pop65_field or "65+")
-    too_many = out["pop75"] > out["pop65"]
-    if too_many.any():
-        i = int(np.flatnonzero(too_many.to_numpy())[0])
-        raise KenmapError(f"75歳以上 ({out['pop75'].iloc[i]:.0f}) is larger than 65歳以上 "
-                          f"({out['pop65'].iloc[i]:.0f})", file=path, row=int(rows.iloc[i]),
-                          field=pop75_field or "75+")
+    for part, whole, part_label, whole_label, field in (
+            ("pop65", "total", "65歳以上", "the total", pop65_field or "65+"),
+            ("pop75", "pop65", "75歳以上", "65歳以上", pop75_field or "75+")):
+        too_many = out[part] > out[whole]
+        if too_many.any():
+            i = int(np.flatnonzero(too_many.to_numpy())[0])
+            raise KenmapError(f"{part_label} ({out[part].iloc[i]:.0f}) is larger than "
+                              f"{whole_label} ({out[whole].iloc[i]:.0f})", file=path,
+                              row=int(rows.iloc[i]), field=field)
     return out, missing
 
 

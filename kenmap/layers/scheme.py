@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kenmap.config_files import read_toml
 from kenmap.errors import KenmapError
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -113,10 +113,4 @@ def load_scheme(spec: str | None) -> Scheme:
         raise KenmapError(
             f"unknown scheme '{spec}': use {' or '.join(PRESETS)} or a .toml file",
             field="--scheme")
-    if not path.exists():
-        raise KenmapError("scheme file not found", file=path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KenmapError(f"not a valid UTF-8 TOML file ({exc})", file=path) from exc
-    return Scheme.from_dict(data, source=str(path))
+    return Scheme.from_dict(read_toml(path), source=str(path))
