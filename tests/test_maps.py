@@ -182,3 +182,29 @@ def test_large_layer_stays_small(tmp_path: Path) -> None:
     page, facts = build_map(ws, "small", MapOptions())
     assert facts["areas"] >= 5_900
     assert len(page.encode()) < 3_000_000, len(page.encode())
+
+
+def test_real_small_areas_page(tmp_path: Path, chromium: Any) -> None:
+    """米子市's 258 real e-Stat small areas (cp932 names, enclaves) drawn offline."""
+    from conftest import ESTAT
+    from kenmap.layers.areas import import_areas
+    from kenmap.layers.derive import derive_layer
+    from kenmap.layers.population import import_population
+    from kenmap.layers.scheme import PRESETS
+    from kenmap.maps.page import MapOptions
+    from kenmap.maps.pages import write_layer_page
+    from kenmap.workspace import Workspace
+
+    ws = Workspace.create(tmp_path / "yonago.gpkg", PRESETS["yonago"], "yonago")
+    import_areas(ws, [ESTAT], layer="jichikai", code_field="KEY_CODE", name_field="MOJI",
+                 where="CITY == '202'")
+    derive_layer(ws, layer="shi", from_layer="jichikai", single="米子市", code="31202")
+    import_population(ws, ESTAT, layer="jichikai", code_field="KEY_CODE", total_field="JINKO",
+                      where="CITY == '202'")
+    facts = write_layer_page(ws, "jichikai", MapOptions(), tmp_path / "yonago.html")
+    assert facts["areas"] == 258
+    page = Page(chromium, tmp_path / "yonago.html")
+    assert page.errors == [] and page.remote() == []
+    assert page.page.locator("path.km-area").count() == 258
+    assert "米子市" in page.page.locator(".km-title").inner_text()
+    page.page.close()
