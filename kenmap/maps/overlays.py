@@ -99,7 +99,15 @@ class TopoAreas(JSCSSMixin, MacroElement):
 {% macro script(this, kwargs) %}
 (function() {
   var topo = {{ this.topo_json }};
-  var P = {{ this.props_json }};
+  function fc(v) { return v === null ? '—' : v.toLocaleString('en-US'); }
+  function fr(v) { return v === null ? '—' : v.toFixed(1) + '%'; }
+  // Rows [name, parent, population, 65+, rate, late rate, hubs, class, reach, reason].
+  var P = {{ this.props_json }}.map(function(a) {
+    var o = {n: a[0], pc: a[1], p: fc(a[2]), o: fc(a[3]), r: fr(a[4]), l: fr(a[5]), h: a[6],
+             k: a[7]};
+    if (a.length > 8) { o.q = fr(a[8]); if (a[9] !== null) { o.g = a[9]; } }
+    return o;
+  });
   var colours = {{ this.colours_json }};
   L.geoJson(topojson.mesh(topo, topo.objects.areas, function(a, b) { return a === b; }), {
     style: {color: '#444', weight: 2.4, fill: false}, interactive: false
@@ -136,7 +144,7 @@ class TopoAreas(JSCSSMixin, MacroElement):
     default_js = [  # noqa: RUF012 - JSCSSMixin's own attribute
         ("topojson", "https://cdn.jsdelivr.net/npm/topojson-client@3/dist/topojson-client.min.js")]
 
-    def __init__(self, topo: dict[str, Any], props: list[dict[str, Any]], colours: list[str],
+    def __init__(self, topo: dict[str, Any], props: list[list[Any]], colours: list[str],
                  *, target: str, outline: str, parents: str | None, each: str) -> None:
         super().__init__()
         self._name = "TopoAreas"
