@@ -187,6 +187,7 @@ def test_large_layer_stays_small(tmp_path: Path) -> None:
 def test_real_small_areas_page(tmp_path: Path, chromium: Any) -> None:
     """米子市's 258 real e-Stat small areas (cp932 names, enclaves) drawn offline."""
     from conftest import ESTAT
+
     from kenmap.layers.areas import import_areas
     from kenmap.layers.derive import derive_layer
     from kenmap.layers.population import import_population
