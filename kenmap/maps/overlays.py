@@ -67,15 +67,20 @@ class GapOutline(MacroElement):
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function() {
+  var lacking = [];
   window.{{ this.source }}.eachLayer(function(layer) {
-    var p = window.kmProps[layer.feature.properties.i];
-    if (p.g === undefined) { return; }
-    L.geoJSON(layer.feature, {style: {color: '{{ this.colour }}', weight: 1.8,
-        dashArray: '5 3', fillColor: '{{ this.colour }}', fillOpacity: 0.10,
-        className: 'km-gap'}})
-      .bindTooltip('<b>' + p.n + '</b><br>' + window.kmReasons[p.g], {sticky: true})
-      .addTo({{ this.target }});
+    if (window.kmProps[layer.feature.properties.i].g !== undefined) {
+      lacking.push(layer.feature);
+    }
   });
+  // One layer and one tooltip for all of them: thousands of gaps stay fast to draw.
+  L.geoJSON({type: 'FeatureCollection', features: lacking}, {
+    style: {color: '{{ this.colour }}', weight: 1.8, dashArray: '5 3',
+            fillColor: '{{ this.colour }}', fillOpacity: 0.10, className: 'km-gap'}
+  }).bindTooltip(function(layer) {
+    var p = window.kmProps[layer.feature.properties.i];
+    return '<b>' + kmEsc(p.n) + '</b><br>' + kmEsc(window.kmReasons[p.g]);
+  }, {sticky: true}).addTo({{ this.target }});
 })();
 {% endmacro %}
 """)
