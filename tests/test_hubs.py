@@ -127,3 +127,40 @@ def test_type_catalogue_is_editable(tmp_path: Path, run: Callable[..., CliResult
     assert run("types", "load", ws, toml).code == 0
     text = run("types", "list", ws).out
     assert "認知症カフェ" in text and "expected in every: 区" in text
+
+
+def test_excel_hub_list(tmp_path: Path, run: Callable[..., CliResult]) -> None:
+    """Offices keep hub lists in Excel: Japanese headers, status words, schedule."""
+    from openpyxl import Workbook
+
+    ws = ward_city(tmp_path).path
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["種別", "名称", "経度", "緯度", "状態", "開催", "住所"])
+    for i, (kind, status) in enumerate((("salon", "既存"), ("ibasho", "計画"),
+                                        ("shukaijo", "候補"))):
+        lon, lat = _lonlat(X0 + 300 + i * 1000, Y0 + 500)
+        sheet.append([kind, f"拠点{i}", lon, lat, status, "常設" if i == 0 else "月2回",
+                      f"テスト市本町{i}"])
+    path = tmp_path / "hubs.xlsx"
+    book.save(path)
+    result = run("import", "hubs", ws, path, "--type-field", "種別", "--name-field", "名称",
+                 "--format", "json")
+    assert result.code == 0, result.err
+    hubs = pyogrio.read_dataframe(ws, layer="hubs").set_index("name")
+    assert list(hubs["status"]) == ["existing", "planned", "candidate"]
+    assert hubs.loc["拠点0", "schedule"] == "常設" and hubs.loc["拠点2", "address"] == "テスト市本町2"
+    assert list(hubs["area_cho"]) == ["101", "102", "201"]
+
+
+def test_tokyo_datum_points(tmp_path: Path, run: Callable[..., CliResult]) -> None:
+    """Old lists in the Tokyo datum (EPSG:4301) land within metres of their JGD2011 place."""
+    ws = ward_city(tmp_path).path
+    p = gpd.GeoSeries([Point(X0 + 500, Y0 + 500)], crs=6673).to_crs(4301).iloc[0]
+    path = tmp_path / "old.csv"
+    path.write_text(f"type,name,lon,lat\nsalon,旧測地系,{p.x},{p.y}\n", encoding="utf-8")
+    result = run("import", "hubs", ws, path, "--type-field", "type", "--crs", "4301")
+    assert result.code == 0, result.err
+    hub = pyogrio.read_dataframe(ws, layer="hubs")
+    assert hub.geometry.iloc[0].distance(Point(X0 + 500, Y0 + 500)) < 1.0
