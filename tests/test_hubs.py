@@ -150,7 +150,8 @@ def test_excel_hub_list(tmp_path: Path, run: Callable[..., CliResult]) -> None:
     assert result.code == 0, result.err
     hubs = pyogrio.read_dataframe(ws, layer="hubs").set_index("name")
     assert list(hubs["status"]) == ["existing", "planned", "candidate"]
-    assert hubs.loc["拠点0", "schedule"] == "常設" and hubs.loc["拠点2", "address"] == "テスト市本町2"
+    assert hubs.loc["拠点0", "schedule"] == "常設"
+    assert hubs.loc["拠点2", "address"] == "テスト市本町2"
     assert list(hubs["area_cho"]) == ["101", "102", "201"]
 
 
