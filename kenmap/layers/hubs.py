@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -353,8 +352,3 @@ def _duplicates(hubs: gpd.GeoDataFrame) -> np.ndarray:
     dup = np.zeros(len(hubs), dtype=bool)
     dup[b[later]] = True
     return dup
-
-
-def hub_summary(hubs: pd.DataFrame) -> dict[str, Any]:
-    """Counts by type and status, for reports."""
-    return {str(k): int(v) for k, v in hubs.groupby(["type", "status"]).size().items()}

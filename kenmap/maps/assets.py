@@ -83,23 +83,6 @@ def inline_assets(html: str) -> str:
 _ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
 
 
-_DATA = re.compile(r"(_add\()(\{.*\})(\);)$", re.MULTILINE)
-
-
-def compact_data(page: str) -> str:
-    """Re-write Folium's embedded GeoJSON without the spaces ``json.dumps`` adds.
-
-    The data sits on one line as ``geo_json_…_add({…});``; it is parsed and written again
-    compactly, so nothing inside strings is touched. A fifth of a large page.
-    """
-    import json
-
-    def one(match: re.Match[str]) -> str:
-        data = json.loads(match.group(2))
-        return match.group(1) + json.dumps(data, ensure_ascii=False,
-                                           separators=(",", ":")) + match.group(3)
-
-    return _DATA.sub(one, page)
 
 
 def unescape_unicode(page: str) -> str:

@@ -365,7 +365,3 @@ def _add_siting(fmap: folium.Map, ws: Workspace, siting: dict[str, Any]) -> None
                           color="#6a3d9a", weight=2, fill=True, fill_opacity=0.1,
                           interactive=False).add_to(group)
     group.add_to(fmap)
-
-
-def numbers_only(values: np.ndarray) -> np.ndarray:
-    return values[np.isfinite(values)]
