@@ -22,6 +22,11 @@ app.add_typer(import_app, name="import")
 WsArg = Annotated[Path, typer.Argument(help="The workspace GeoPackage (.gpkg).")]
 Encoding = Annotated[Optional[str], typer.Option(
     help="Text encoding of the file (detected when omitted: strict UTF-8, then cp932).")]
+# Options shared by the coverage, gaps, map and site commands: the same reach rule everywhere.
+WithPlanned = Annotated[bool, typer.Option(help="Count planned hubs too.")]
+Detour = Annotated[float, typer.Option(help="Walking distance ÷ straight line.")]
+CellSize = Annotated[float, typer.Option(help="Demand cell size in metres.")]
+OutFile = Annotated[Optional[Path], typer.Option(help="Write to this file.")]
 
 
 def say(lines: list[str]) -> None:

@@ -13,8 +13,7 @@ from kenmap.errors import KenmapError
 from kenmap.layers.catalogue import catalogue_of
 from kenmap.layers.gaps import GAP_FIELDS
 from kenmap.layers.hierarchy import parent_layer
-from kenmap.output import fmt_count, fmt_rate
-from kenmap.stats_output import _pad, _width
+from kenmap.output import fmt_count, fmt_rate, text_table
 from kenmap.workspace import Workspace
 
 
@@ -34,15 +33,6 @@ def gap_records(table: pd.DataFrame) -> list[dict[str, Any]]:
             rec[key] = value
         out.append(rec)
     return out
-
-
-def _table(head: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(_width(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    lines = []
-    for cells in [head, ["-" * w for w in widths], *rows]:
-        lines.append("  ".join(_pad(c, w, right=i in right) for i, (c, w) in
-                               enumerate(zip(cells, widths))).rstrip())
-    return lines
 
 
 def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
@@ -77,7 +67,7 @@ def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
                      "—" if rec["nearest_hub_m"] is None else f"{rec['nearest_hub_m']:,.0f}m"])
     head = ["コード", "名称", "不足", "理由", "区域内", "65歳以上", "圏内65歳以上", "圏内率",
             "最寄りまで"]
-    lines += _table(head, rows, {4, 5, 6, 7, 8})
+    lines += text_table(head, rows, {4, 5, 6, 7, 8})
     upper = parent_layer(ws, layer)
     if upper is not None:
         parents = ws.read_attributes(upper)
@@ -91,7 +81,7 @@ def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
             if code in summary.index:
                 n, k = int(summary.at[code, "n"]), int(summary.at[code, "lacking"])
                 prow.append([code, name, f"{k} / {n}"])
-        lines += _table(["コード", "名称", f"{type_label}の不足する{label}"], prow, {2})
+        lines += text_table(["コード", "名称", f"{type_label}の不足する{label}"], prow, {2})
     return "\n".join(lines) + "\n"
 
 
@@ -117,6 +107,6 @@ def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
     planned = "（計画中を含む）" if result["with_planned"] else ""
     lines = [f"拠点の充足状況{planned}  65歳以上 {fmt_count(result['pop65'])}人、迂回係数 "
              f"{result['detour']}、需要セル {result['cell_m']:.0f}m", ""]
-    lines += _table(head, rows, set(range(1, len(head))))
+    lines += text_table(head, rows, set(range(1, len(head))))
     lines.append("★ その種類の拠点がすべての区域にあるべき階層")
     return "\n".join(lines) + "\n"

@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 from kenmap.errors import KenmapError
-from kenmap.gaps_output import _table
 from kenmap.layers.catalogue import catalogue_of
 from kenmap.layers.siting import SITE_FIELDS
-from kenmap.output import fmt_count
+from kenmap.output import fmt_count, text_table
 from kenmap.workspace import Workspace
 
 
@@ -38,7 +37,7 @@ def render_siting(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
         rows.append([str(rank), site_row["name"], f"{site_row['pop65_added']:,.0f}",
                      str(len(site_row["areas_filled"])),
                      f"{site_row['lat']:.5f}, {site_row['lon']:.5f}"])
-    lines += _table(["順", "候補地", "新たに届く65歳以上", f"不足が解消する{layer_label}",
+    lines += text_table(["順", "候補地", "新たに届く65歳以上", f"不足が解消する{layer_label}",
                      "緯度, 経度"], rows, {2, 3})
     for note in result.get("notes", []):
         lines.append(f"注: {note}")

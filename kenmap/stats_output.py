@@ -11,7 +11,7 @@ from kenmap.errors import KenmapError
 from kenmap.layers.catalogue import catalogue_of
 from kenmap.layers.hierarchy import parent_layer
 from kenmap.layers.stats import STAT_FIELDS, layer_stats, records, total_row
-from kenmap.output import fmt_count, fmt_rate
+from kenmap.output import fmt_count, fmt_rate, population_source, text_table
 from kenmap.workspace import Workspace
 
 #: Short labels so the table stays readable; other types use their own label.
@@ -20,17 +20,6 @@ SHORT_LABELS = {"chiku_kyoten": "地区拠点", "hokatsu": "包括", "fukushi_pl
 
 def short_label(key: str, label: str) -> str:
     return SHORT_LABELS.get(key, label)
-
-
-def _source_line(ws: Workspace) -> str:
-    pops = ws.get("population", {}) or {}
-    if not pops:
-        return "人口: 未登録"
-    parts = []
-    for layer, info in pops.items():
-        as_of = f"（基準日 {info['as_of']}）" if info.get("as_of") else ""
-        parts.append(f"{info.get('source')}{as_of} [{ws.scheme.layer(layer).label}]")
-    return "人口: " + "; ".join(parts)
 
 
 def render_stats(ws: Workspace, layer: str, fmt: str) -> str:
@@ -67,7 +56,8 @@ def render_stats(ws: Workspace, layer: str, fmt: str) -> str:
             "面積km²", "拠点"]
     if upper is not None:
         head.append(f"{ws.scheme.layer(upper).label}の高齢化率")
-    lines = [f"{label}（{layer}） {len(stats)} 区域   {_source_line(ws)}", ""]
+    source = population_source(ws.get("population", {}), lambda k: ws.scheme.layer(k).label)
+    lines = [f"{label}（{layer}） {len(stats)} 区域   {source}", ""]
     table = []
 
     def row(rec: dict[str, object]) -> list[str]:
@@ -93,19 +83,5 @@ def render_stats(ws: Workspace, layer: str, fmt: str) -> str:
     total_cells = row(total)
     if upper is not None:
         total_cells[-1] = ""
-    widths = [max(_width(r[i]) for r in [head, *table, total_cells]) for i in range(len(head))]
-    for cells in [head, *table, ["-" * w for w in widths], total_cells]:
-        lines.append("  ".join(_pad(c, w, right=i >= 2 and i < 9) for i, (c, w) in
-                               enumerate(zip(cells, widths))).rstrip())
+    lines += text_table(head, table, set(range(2, 9)), footer=[total_cells])
     return "\n".join(lines) + "\n"
-
-
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, *, right: bool) -> str:
-    space = " " * (width - _width(text))
-    return space + text if right else text + space

@@ -17,13 +17,13 @@ import pandas as pd
 
 from kenmap.errors import KenmapError
 from kenmap.gaps_output import gap_records
-from kenmap.geo.simplify import simplify_coverage
+from kenmap.geo.simplify import display_tolerance, simplify_coverage
 from kenmap.layers.gaps import coverage, gap_table
 from kenmap.layers.hierarchy import child_layer, filled_layers, parent_layer
 from kenmap.layers.hub_edits import hub_record
 from kenmap.layers.hubs import area_column, read_hubs
 from kenmap.layers.stats import layer_stats, records, total_row
-from kenmap.maps.page import MapOptions, _tolerance, build_map, default_hub_type
+from kenmap.maps.page import MapOptions, build_map, default_hub_type
 from kenmap.maps.pages import index_html
 from kenmap.workspace import Workspace
 
@@ -95,7 +95,7 @@ class Views:
             stats = records(layer_stats(ws, layer))
             geoms = areas.geometry.to_numpy()
             if not full:
-                geoms = simplify_coverage(geoms, _tolerance(float(areas.geometry.area.sum()),
+                geoms = simplify_coverage(geoms, display_tolerance(float(areas.geometry.area.sum()),
                                                             len(areas)))
             import geopandas as gpd
             import shapely

@@ -7,7 +7,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli import Encoding, WsArg, app, import_app, output, say
+from kenmap.cli import (
+    CellSize,
+    Detour,
+    Encoding,
+    OutFile,
+    WithPlanned,
+    WsArg,
+    app,
+    import_app,
+    output,
+    say,
+)
 
 
 @app.command()
@@ -18,13 +29,13 @@ def gaps(
     radius: Annotated[Optional[float], typer.Option(
         help="Walking radius in metres; without it an area lacks a hub when none is inside.")
     ] = None,
-    with_planned: Annotated[bool, typer.Option(help="Count planned hubs too.")] = False,
+    with_planned: WithPlanned = False,
     min_reach: Annotated[float, typer.Option(
         help="With --radius: an area lacks a hub below this % of 65+ reached.")] = 50.0,
-    detour: Annotated[float, typer.Option(help="Walking distance ÷ straight line.")] = 1.3,
-    cell: Annotated[float, typer.Option(help="Demand cell size in metres.")] = 100.0,
+    detour: Detour = 1.3,
+    cell: CellSize = 100.0,
     format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
-    out: Annotated[Optional[Path], typer.Option(help="Write to this file.")] = None,
+    out: OutFile = None,
 ) -> None:
     """Areas lacking a hub of a type, and the older residents that leaves out."""
     from kenmap.gaps_output import render_gaps
@@ -40,11 +51,11 @@ def gaps(
 @app.command()
 def coverage(
     workspace: WsArg,
-    with_planned: Annotated[bool, typer.Option(help="Count planned hubs too.")] = False,
-    detour: Annotated[float, typer.Option(help="Walking distance ÷ straight line.")] = 1.3,
-    cell: Annotated[float, typer.Option(help="Demand cell size in metres.")] = 100.0,
+    with_planned: WithPlanned = False,
+    detour: Detour = 1.3,
+    cell: CellSize = 100.0,
     format: Annotated[str, typer.Option(help="table or json")] = "table",
-    out: Annotated[Optional[Path], typer.Option(help="Write to this file.")] = None,
+    out: OutFile = None,
 ) -> None:
     """For every layer and hub type: areas lacking a hub and the 65+ within reach."""
     from kenmap.gaps_output import render_coverage

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli import Encoding, WsArg, app, emit, import_app, output
+from kenmap.cli import Encoding, OutFile, WsArg, app, emit, import_app, output
 from kenmap.layers.catalogue import Catalogue
 
 
@@ -166,7 +166,7 @@ def stats(
     workspace: WsArg,
     layer: Annotated[str, typer.Option(help="Layer key.")],
     format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
-    out: Annotated[Optional[Path], typer.Option(help="Write to this file.")] = None,
+    out: OutFile = None,
 ) -> None:
     """Population, 65+, 75+, households, aging rates, area and hubs of every area."""
     from kenmap.stats_output import render_stats

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli import WsArg, app, output
+from kenmap.cli import Detour, OutFile, WsArg, app, output
 from kenmap.errors import KenmapError
 
 
@@ -21,7 +21,7 @@ def map_cmd(
         help="Hub type whose gaps are shown (default: the type expected on the layer).")] = None,
     radius: Annotated[Optional[float], typer.Option(
         help="Walking radius in metres: reach circles and distance gaps.")] = None,
-    detour: Annotated[float, typer.Option(help="Walking distance ÷ straight line.")] = 1.3,
+    detour: Detour = 1.3,
     tiles: Annotated[str, typer.Option(help="none (offline) or osm")] = "none",
     siting: Annotated[Optional[Path], typer.Option(help="A 'kenmap site' JSON result.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="HTML file, or folder with --all.")] = None,
@@ -94,10 +94,10 @@ def site(
     one_per_lacking: Annotated[Optional[str], typer.Option(
         help="Layer (e.g. chiku) each of whose areas lacking a hub must get a new site.")
     ] = None,
-    detour: Annotated[float, typer.Option(help="Walking distance ÷ straight line.")] = 1.3,
+    detour: Detour = 1.3,
     apply: Annotated[bool, typer.Option(help="Write the sites as planned hubs.")] = False,
     format: Annotated[str, typer.Option(help="table or json")] = "table",
-    out: Annotated[Optional[Path], typer.Option(help="Write the result to this file.")] = None,
+    out: OutFile = None,
 ) -> None:
     """Choose k new hub sites that bring the most older residents within reach."""
     from kenmap.layers.siting import apply_sites

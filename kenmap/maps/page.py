@@ -14,7 +14,7 @@ import shapely
 from folium.plugins import MarkerCluster
 
 from kenmap.errors import KenmapError
-from kenmap.geo.simplify import simplify_coverage
+from kenmap.geo.simplify import display_tolerance, simplify_coverage
 from kenmap.geo.topology import topology
 from kenmap.layers.catalogue import catalogue_of
 from kenmap.layers.gaps import gap_table
@@ -35,7 +35,7 @@ from kenmap.maps.style import (
     marker_html,
     natural_breaks,
 )
-from kenmap.output import fmt_count, fmt_rate
+from kenmap.output import fmt_count, fmt_rate, population_source
 from kenmap.workspace import Workspace
 
 #: Hubs of one type beyond this many are clustered.
@@ -60,26 +60,6 @@ def default_hub_type(ws: Workspace, layer: str) -> str:
         if hub_type.expected_layer(ws.scheme.keys, ws.get("scheme_preset")) == layer:
             return hub_type.key
     return "salon" if "salon" in catalogue.types else next(iter(catalogue.types))
-
-
-def _tolerance(frame_area_m2: float, count: int) -> float:
-    """Simplification tolerance: about 2 % of a typical area's width, 1–30 m.
-
-    Invisible at the zoom that shows the area whole, and shared edges stay shared.
-    """
-    if count == 0:
-        return 0.0
-    typical = math.sqrt(frame_area_m2 / count)
-    return float(min(30.0, max(1.0, typical * 0.02)))
-
-
-def _source_text(ws: Workspace) -> str:
-    pops = ws.get("population", {}) or {}
-    parts = []
-    for info in pops.values():
-        as_of = f"（基準日 {info['as_of']}）" if info.get("as_of") else ""
-        parts.append(f"{info.get('source', '')}{as_of}")
-    return "人口: " + ("; ".join(dict.fromkeys(parts)) if parts else "未登録")
 
 
 def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict[str, Any]]:
@@ -135,7 +115,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
 
     # Geometry: simplify the areas as a coverage in metres, derive the parents from the
     # simplified areas (so they share vertices exactly), and store all as one topology.
-    tolerance = _tolerance(float(areas.geometry.area.sum()), len(areas))
+    tolerance = display_tolerance(float(areas.geometry.area.sum()), len(areas))
     simple = areas[["code", "parent_code", "geometry"]].set_geometry(
         simplify_coverage(areas.geometry.to_numpy(), tolerance))
     objects = {"areas": simple.assign(i=np.arange(len(simple)))[["i", "geometry"]]}
@@ -200,7 +180,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
         + legend_html(bins=bins, city_rate=city_stats["aging_rate"]
                       if not _nan(city_stats["aging_rate"]) else None,
                       city_name=city_name, gap_label=gap_label, hub_rows=hub_rows,
-                      source=_source_text(ws), reach=reach)))
+                      source=population_source(ws.get("population", {})), reach=reach)))
     root.title = title  # type: ignore[attr-defined]
     page = unescape_unicode(inline_assets(fmap.get_root().render()))
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)

@@ -14,9 +14,9 @@ from kenmap.layers.gaps import gap_table
 from kenmap.layers.hierarchy import filled_layers, parent_layer
 from kenmap.layers.hubs import read_hubs
 from kenmap.layers.stats import layer_stats, total_row
-from kenmap.maps.page import MapOptions, _source_text, default_hub_type
+from kenmap.maps.page import MapOptions, default_hub_type
 from kenmap.maps.style import GAP_COLOUR, NO_DATA, class_of, colour_of, natural_breaks
-from kenmap.output import write_atomic
+from kenmap.output import population_source, write_atomic
 from kenmap.workspace import Workspace
 
 
@@ -121,7 +121,8 @@ def render_print(ws: Workspace, layer: str, options: MapOptions, path: Path) -> 
     ax.annotate("N", xy=(0.04, 0.93), xytext=(0.04, 0.83), xycoords="axes fraction",
                 ha="center", fontsize=14,
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2})
-    fig.text(0.01, 0.01, f"{_source_text(ws)}　座標系 EPSG:{ws.crs_epsg}　kenmap", fontsize=8,
+    source = population_source(ws.get("population", {}))
+    fig.text(0.01, 0.01, f"{source}　座標系 EPSG:{ws.crs_epsg}　kenmap", fontsize=8,
              color="#444")
     fig.tight_layout()
     buffer = io.BytesIO()
