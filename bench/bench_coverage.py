@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import jittered_grid
 
-from kenmap.layers.demand import clear_cache, demand_cells
-from kenmap.layers.gaps import gap_table
-from kenmap.layers.scheme import Layer, Scheme
+from kenmap.access.demand import clear_cache, demand_cells
+from kenmap.access.gaps import gap_table
+from kenmap.model.scheme import Layer, Scheme
 from kenmap.workspace import Workspace
 
 SCHEME = Scheme("bench", (Layer("shi", "市"), Layer("block", "ブロック"), Layer("small", "小地域")))
@@ -63,10 +63,10 @@ def build(tmp: Path, n_areas: int, n_hubs: int, cell: float) -> tuple[Workspace,
             {"code": grid["code"], "total": total.astype(float), "pop65": pop65.astype(float),
              "pop75": np.nan, "households": np.nan, "missing": 0}))
         tx.write_table("hubs", hubs)
-    from kenmap.layers.hubs import relocate_hubs
+    from kenmap.layers.locate import relocate_points
 
     with ws.transaction() as tx:
-        relocate_hubs(tx)
+        relocate_points(tx)
     areas = grid.assign(pop65=pop65, block=grid["block"])
     return ws, areas
 

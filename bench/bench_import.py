@@ -23,8 +23,8 @@ from synthetic import jittered_grid
 
 from kenmap.layers.areas import import_areas
 from kenmap.layers.derive import derive_layer
-from kenmap.layers.scheme import PRESETS, Layer, Scheme
 from kenmap.layers.validate import validate
+from kenmap.model.scheme import PRESETS, Layer, Scheme
 from kenmap.workspace import Workspace
 
 ESTAT = (Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "estat_h27_tottori"

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import jittered_grid
 
-from kenmap.layers.population import import_population
-from kenmap.layers.scheme import Layer, Scheme
-from kenmap.layers.stats import layer_stats
+from kenmap.model.scheme import Layer, Scheme
+from kenmap.people.population import import_population
+from kenmap.people.stats import layer_stats
 from kenmap.workspace import Workspace
 
 SCHEME = Scheme("bench", (Layer("shi", "市"), Layer("block", "ブロック"), Layer("small", "小地域")))

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 
-from kenmap.layers.covering import covered_value, solve
+from kenmap.access.covering import covered_value, solve
 
 
 def spopt_mclp(dist: np.ndarray, weights: np.ndarray, radius: float, k: int,
@@ -67,11 +67,11 @@ def spopt_bounded(dist: np.ndarray, weights: np.ndarray, radius: float, k: int,
 
 
 def case_demo(limit: float) -> None:
+    from kenmap.access.demand import demand_cells
+    from kenmap.access.reach import hubs_of
+    from kenmap.access.siting import site
     from kenmap.demo import build_demo_workspace
-    from kenmap.layers.demand import demand_cells
-    from kenmap.layers.hubs import read_hubs
-    from kenmap.layers.reach import hubs_of
-    from kenmap.layers.siting import site
+    from kenmap.hubs.table import read_hubs
 
     k, radius, detour = 5, 500.0, 1.3
     with tempfile.TemporaryDirectory() as tmp:

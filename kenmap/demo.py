@@ -1,22 +1,15 @@
-"""``kenmap demo``: build the synthetic demo city's workspace and run everything on it."""
+"""The synthetic demo city: its workspace built from the data shipped with kenmap."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from kenmap.errors import KenmapError
-from kenmap.gaps_output import render_coverage
+from kenmap.hubs.imports import import_hubs
 from kenmap.layers.areas import import_areas
 from kenmap.layers.derive import derive_layer
-from kenmap.layers.gaps import coverage
-from kenmap.layers.hubs import import_hubs
-from kenmap.layers.population import import_population
-from kenmap.layers.scheme import PRESETS
-from kenmap.layers.validate import validate
-from kenmap.maps.page import MapOptions
-from kenmap.maps.pages import write_all_pages
-from kenmap.stats_output import render_stats
+from kenmap.model.scheme import PRESETS
+from kenmap.people.population import import_population
 from kenmap.workspace import Workspace
 
 #: The embedded demo data, beside the package in the repository.
@@ -48,28 +41,3 @@ def build_demo_workspace(path: Path) -> Workspace:
     import_hubs(ws, DEMO_HUBS, type_field="type", name_field="name", lon_field="lon",
                 lat_field="lat")
     return ws
-
-
-def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str = "127.0.0.1",
-             port: int = 8000) -> Path:
-    """Build, compute and report on the demo city; returns the workspace path."""
-    path = out / "demo.gpkg"
-    echo(f"Building the demo city {CITY_NAME} (SYNTHETIC data, not a real place) at {path}")
-    ws = build_demo_workspace(path)
-    result = validate(ws)
-    for key, info in result["layers"].items():
-        echo(f"  {info['label']} ({key}): {info['count']} areas")
-    echo("  validate: " + ("OK, every layer tiles and nests" if result["ok"] else
-                           f"{len(result['errors'])} error(s)"))
-    echo("")
-    echo(render_stats(ws, "kyushicho", "table"))
-    echo(render_coverage(ws, coverage(ws), "table"))
-    pages = write_all_pages(ws, MapOptions(), out / "maps")
-    echo(f"Map pages (offline, one per layer): {pages['index']}")
-    for page in pages["pages"]:
-        echo(f"  {page['file']}  {page['areas']} areas, {page['bytes'] / 1e6:.2f} MB")
-    if serve:
-        from kenmap.api.server import run_server
-
-        run_server(path, host=host, port=port, echo=echo)
-    return path

@@ -1,7 +1,8 @@
-"""The one error type kenmap shows to users.
+"""The errors kenmap shows to users: one base type and a few kinds, each with its HTTP status.
 
-Every problem with a user's input or workspace is raised as :class:`KenmapError`; the CLI prints
-it as one line and exits non-zero, the API turns it into a 4xx JSON body.
+Every problem with a user's input or workspace is raised as :class:`KenmapError` or one of its
+subclasses; the CLI prints it as one line and exits non-zero, the API answers with the class's
+``http_status`` and :meth:`KenmapError.to_dict` as the JSON body.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class KenmapError(Exception):
     field
         The attribute field concerned.
     """
+
+    #: The HTTP status the API answers with for this kind of error.
+    http_status = 400
 
     def __init__(
         self,
@@ -52,3 +56,39 @@ class KenmapError(Exception):
     def to_dict(self) -> dict[str, object]:
         """The error as a JSON-ready mapping."""
         return {"error": self.message, "file": self.file, "row": self.row, "field": self.field}
+
+
+class NotFoundError(KenmapError):
+    """A layer, area, hub or file that does not exist."""
+
+    http_status = 404
+
+
+class ConflictError(KenmapError):
+    """A change based on a version that is no longer current (someone saved first)."""
+
+    http_status = 409
+
+
+class AuthenticationError(KenmapError):
+    """No valid credentials were given for a write."""
+
+    http_status = 401
+
+
+class AccessError(KenmapError):
+    """The credentials are valid but do not allow this (or the server is read-only)."""
+
+    http_status = 403
+
+
+class TooLargeError(KenmapError):
+    """An upload or request beyond the configured limits."""
+
+    http_status = 413
+
+
+class BusyError(KenmapError):
+    """The server is already doing heavy work for this workspace; try again shortly."""
+
+    http_status = 429

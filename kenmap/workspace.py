@@ -1,9 +1,20 @@
-"""The workspace: one GeoPackage holding every layer, the scheme and metadata.
+"""The workspace: one GeoPackage holding every layer, the scheme and metadata. Storage only.
 
-Each layer is its own table named by its key (QGIS opens them directly). Writes are
-all-or-nothing: a :meth:`Workspace.transaction` works on a copy beside the file and replaces the
-original atomically only when everything succeeded, so an error or a killed process leaves the
-previous file byte-identical.
+Each layer is its own table named by its key (QGIS opens them directly). Nothing outside this
+module opens the file: callers ask a :class:`Workspace` for frames.
+
+Reading: an opened workspace is a snapshot. Its tables are listed once, each frame is read
+once per instance, and every table carries a version number (in the metadata) that each write
+raises, so caches elsewhere can be keyed by exactly the tables a result depends on.
+
+Writing, two ways, both under one exclusive lock beside the file so writers never interleave:
+
+* :meth:`Workspace.transaction` for bulk rewrites (imports, derive): work on a copy that
+  replaces the file atomically only if the block completes;
+* :meth:`Workspace.edit` for small changes (one hub, metadata, a cache blob): one SQLite
+  transaction inside the GeoPackage (it is a SQLite database), so the cost is that of the
+  change, not of the file. A killed process leaves SQLite's journal, which rolls back on the
+  next open.
 """
 
 from __future__ import annotations
@@ -12,23 +23,25 @@ import json
 import os
 import shutil
 import sqlite3
+import struct
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from kenmap.errors import KenmapError
-from kenmap.layers.scheme import Scheme
+from kenmap.model.scheme import Scheme
 
 META_TABLE = "kenmap_meta"
+CACHE_TABLE = "kenmap_cache"
 AREA_COLUMNS = ["code", "name", "parent_code"]
 _TMP_PREFIX = ".kenmap-tmp-"
+_POINT_TYPES = {"POINT", "MULTIPOINT"}
 
 
 def _now() -> str:
@@ -36,11 +49,16 @@ def _now() -> str:
 
 
 class Workspace:
-    """A kenmap workspace file (GeoPackage)."""
+    """A kenmap workspace file (GeoPackage), read as a snapshot."""
 
-    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
+    def __init__(self, path: Path, meta: dict[str, Any],
+                 tables: dict[str, str | None] | None = None) -> None:
         self.path = path
         self._meta = meta
+        self._tables: dict[str, str | None] | None = tables
+        self._frames: dict[tuple[Any, ...], Any] = {}
+        self._in_tx = False
+        self._touched: set[str] = set()
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -55,34 +73,49 @@ class Workspace:
                               file=path)
         if not path.parent.exists():
             raise KenmapError("folder does not exist", file=path.parent)
-        meta = {"kenmap_version": 1, "scheme": scheme.to_dict(), "scheme_preset": preset,
-                "crs_epsg": None,
-                "created": _now(), "layers": {}, "history": []}
+        meta = {"kenmap_version": 1, "uid": uuid.uuid4().hex, "scheme": scheme.to_dict(),
+                "scheme_preset": preset, "crs_epsg": None, "created": _now(), "layers": {},
+                "history": [], "versions": {}}
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".gpkg", dir=path.parent)
         os.close(fd)
         os.unlink(tmp)
         try:
             _write_meta(Path(tmp), meta)
+            _share_mode(Path(tmp))
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        return cls(path, meta)
+        return cls.open(path)
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
-        """Open an existing workspace."""
+        """Open an existing workspace: its metadata and table list are read here, once."""
         path = Path(path)
         if not path.exists():
             raise KenmapError("workspace not found (create it with 'kenmap init')", file=path)
-        try:
-            meta_df = pyogrio.read_dataframe(path, layer=META_TABLE, read_geometry=False)
-        except Exception as exc:
-            raise KenmapError("not a kenmap workspace (no kenmap_meta table)", file=path) from exc
-        meta = {str(k): json.loads(v) for k, v in zip(meta_df["key"], meta_df["value"])}
-        return cls(path, meta)
+        meta, tables = _read_catalogue(path)
+        return cls(path, meta, tables)
+
+    def refreshed(self) -> Workspace:
+        """A new snapshot of the same file that keeps the frames whose tables did not change.
+
+        The server calls this when the file changed: after one hub edit only the hubs table is
+        read again.
+        """
+        fresh = Workspace.open(self.path)
+        if fresh.uid == self.uid:
+            for key, frame in self._frames.items():
+                if fresh.version(key[0]) == self.version(key[0]) and key[0] in fresh.tables():
+                    fresh._frames[key] = frame
+        return fresh
 
     # -- metadata ----------------------------------------------------------------------------
+    @property
+    def uid(self) -> str:
+        """Identity of this workspace (stable across writes; differs between files)."""
+        return str(self._meta.get("uid") or f"{self.path.resolve()}:{self._meta.get('created')}")
+
     @property
     def scheme(self) -> Scheme:
         return Scheme.from_dict(self._meta["scheme"])
@@ -111,20 +144,61 @@ class Workspace:
         """Append an entry to the workspace history (what was imported or derived, when)."""
         self._meta.setdefault("history", []).append({"at": _now(), "action": action, **details})
 
+    def version(self, table: str) -> int:
+        """How many times ``table`` has been written (0 if never, or before versions)."""
+        return int(self._meta.get("versions", {}).get(table, 0))
+
+    def state_of(self, tables: Iterable[str]) -> tuple[Any, ...]:
+        """A key for caches of results that depend on exactly these tables."""
+        names = sorted(set(tables))
+        return (self.uid, *((name, self.version(name), name in self.tables()) for name in names))
+
     # -- tables ------------------------------------------------------------------------------
     def tables(self) -> list[str]:
-        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+        if self._tables is None:
+            self._tables = _read_catalogue(self.path)[1]
+        return list(self._tables)
+
+    def point_tables(self) -> list[str]:
+        """Tables whose geometry is points (hubs and any other located points)."""
+        self.tables()
+        assert self._tables is not None
+        return [name for name, kind in self._tables.items() if kind in _POINT_TYPES]
 
     def has_layer(self, key: str) -> bool:
         return key in self.tables()
 
-    def read_layer(self, key: str) -> gpd.GeoDataFrame:
+    def _cached(self, key: tuple[Any, ...], read: Any) -> Any:
+        if key not in self._frames:
+            self._frames[key] = read()
+        return self._frames[key].copy()
+
+    def read_layer(self, key: str) -> Any:
         """Areas of a layer (empty frame with the area columns when it has none yet)."""
+        import geopandas as gpd
+
         self.scheme.layer(key)
         if not self.has_layer(key):
             return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in AREA_COLUMNS},
                                     geometry=gpd.GeoSeries([], crs=self.crs_epsg))
-        frame = pyogrio.read_dataframe(self.path, layer=key, use_arrow=True)
+
+        def read() -> Any:
+            import pyogrio
+
+            frame = pyogrio.read_dataframe(self.path, layer=key, use_arrow=True)
+            for col in AREA_COLUMNS:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+            return frame
+        return self._cached((key, "layer"), read)
+
+    def read_layer_near(self, key: str, bbox: tuple[float, float, float, float]) -> Any:
+        """The areas of a layer whose bounding box meets ``bbox`` (uses the spatial index)."""
+        import pyogrio
+
+        cached = self._frames.get((key, "layer"))
+        if cached is not None:
+            return cached.cx[bbox[0]:bbox[2], bbox[1]:bbox[3]].copy()
+        frame = pyogrio.read_dataframe(self.path, layer=key, bbox=bbox)
         for col in AREA_COLUMNS:
             frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
         return frame
@@ -135,43 +209,104 @@ class Workspace:
         cols = columns or AREA_COLUMNS
         if not self.has_layer(key):
             return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-        frame = pyogrio.read_dataframe(self.path, layer=key, columns=cols, read_geometry=False,
-                                       use_arrow=True)
-        for col in cols:
-            if col in AREA_COLUMNS:
-                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-        return frame
+        whole = self._frames.get((key, "layer"))
+        if whole is not None:
+            return pd.DataFrame(whole[cols])
 
-    def read_table(self, name: str) -> pd.DataFrame:
+        def read() -> pd.DataFrame:
+            frame = _select(self.path, key, cols)
+            for col in cols:
+                if col in AREA_COLUMNS:
+                    frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+            return frame
+        return pd.DataFrame(self._cached((key, "attributes", tuple(cols)), read))
+
+    def read_table(self, name: str) -> Any:
+        """A table (a GeoDataFrame for point tables); an empty frame if there is none."""
         if name not in self.tables():
             return pd.DataFrame()
-        return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False, use_arrow=True)
 
-    def write_layer(self, key: str, frame: gpd.GeoDataFrame) -> None:
+        def read() -> Any:
+            import pyogrio
+
+            assert self._tables is not None
+            if self._tables.get(name):
+                return pyogrio.read_dataframe(self.path, layer=name, use_arrow=True)
+            return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False,
+                                          use_arrow=True)
+        return self._cached((name, "table"), read)
+
+    def read_where(self, table: str, column: str, value: int) -> Any:
+        """The rows of a table whose integer ``column`` equals ``value`` (not cached)."""
+        import pyogrio
+
+        if table not in self.tables():
+            return pd.DataFrame()
+        return pyogrio.read_dataframe(self.path, layer=table, where=f'"{column}" = {int(value)}')
+
+    def read_blob(self, key: str) -> tuple[str, bytes] | None:
+        """A cached derived result stored in the workspace: ``(digest, data)`` or None."""
+        if CACHE_TABLE not in self.tables():
+            return None
+        with _session(self.path) as con:
+            row = con.execute(f'SELECT digest, data FROM "{CACHE_TABLE}" WHERE key = ?',
+                              (key,)).fetchone()
+        return (str(row[0]), bytes(row[1])) if row else None
+
+    # -- bulk writes (inside transaction) ----------------------------------------------------
+    def _wrote(self, name: str) -> None:
+        versions = self._meta.setdefault("versions", {})
+        if name not in self._touched:
+            versions[name] = int(versions.get(name, 0)) + 1
+            self._touched.add(name)
+        for key in [k for k in self._frames if k[0] == name]:
+            del self._frames[key]
+
+    def write_layer(self, key: str, frame: Any) -> None:
         """Replace a layer's table. Call inside :meth:`transaction`."""
+        import pyogrio
+
         self._require_tx()
         out = frame.copy()
         if out.crs is None or out.crs.to_epsg() != self.crs_epsg:
             out = out.to_crs(self.crs_epsg)
         pyogrio.write_dataframe(out, self.path, layer=key, driver="GPKG",
                                 geometry_type="MultiPolygon", promote_to_multi=True)
+        self._set_kind(key, "MULTIPOLYGON")
+        self._wrote(key)
 
     def write_table(self, name: str, frame: pd.DataFrame) -> None:
         """Replace a non-spatial or point table. Call inside :meth:`transaction`."""
+        import pyogrio
+
         self._require_tx()
         pyogrio.write_dataframe(frame, self.path, layer=name, driver="GPKG")
+        import geopandas as gpd
+
+        kind = None
+        if isinstance(frame, gpd.GeoDataFrame):
+            kinds = set(frame.geometry.geom_type.dropna().str.upper())
+            kind = kinds.pop() if len(kinds) == 1 else "GEOMETRY"
+        self._set_kind(name, kind)
+        self._wrote(name)
 
     def drop_table(self, name: str) -> None:
         self._require_tx()
         if name in self.tables():
-            with sqlite3.connect(self.path) as con:
+            with _session(self.path) as con:
                 con.execute(f'DROP TABLE IF EXISTS "{name}"')
                 for table in ("gpkg_contents", "gpkg_geometry_columns"):
                     con.execute(f"DELETE FROM {table} WHERE table_name = ?", (name,))
+            assert self._tables is not None
+            self._tables.pop(name, None)
+            self._wrote(name)
+
+    def _set_kind(self, name: str, kind: str | None) -> None:
+        self.tables()
+        assert self._tables is not None
+        self._tables[name] = kind
 
     # -- transactions ------------------------------------------------------------------------
-    _in_tx = False
-
     def _require_tx(self) -> None:
         if not self._in_tx:
             raise RuntimeError("workspace writes must happen inside Workspace.transaction()")
@@ -182,33 +317,262 @@ class Workspace:
 
         Writers take an exclusive lock beside the file, so a CLI command and the server (or two
         server requests) never interleave; the metadata is re-read under the lock, so a change
-        committed meanwhile is not lost.
+        committed meanwhile is not lost, and every read inside the block sees the file as it is
+        under the lock.
         """
         with _exclusive(self.path):
-            self._meta = Workspace.open(self.path)._meta
-            with self._transaction() as work:
+            current = Workspace.open(self.path)
+            self._adopt(current)
+            for stale in self.path.parent.glob(_TMP_PREFIX + "*"):
+                # Left by a process killed mid-write; the workspace itself is intact.
+                if stale.name.endswith(self.path.name):
+                    stale.unlink(missing_ok=True)
+            tmp = self.path.parent / f"{_TMP_PREFIX}{os.getpid()}-{self.path.name}"
+            shutil.copyfile(self.path, tmp)
+            work = Workspace(tmp, json.loads(json.dumps(self._meta)), dict(self._tables or {}))
+            work._frames = dict(self._frames)
+            work._in_tx = True
+            try:
                 yield work
+                _write_meta(tmp, work._meta)
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                _share_mode(tmp)
+                os.replace(tmp, self.path)
+                self._meta = work._meta
+                self._tables = work._tables
+                self._frames = work._frames
+            finally:
+                work._in_tx = False
+                tmp.unlink(missing_ok=True)
 
     @contextmanager
-    def _transaction(self) -> Iterator[Workspace]:
-        for stale in self.path.parent.glob(_TMP_PREFIX + "*"):
-            # Left by a process killed mid-write; the workspace itself is intact.
-            if stale.name.endswith(self.path.name):
-                stale.unlink(missing_ok=True)
-        tmp = self.path.parent / f"{_TMP_PREFIX}{os.getpid()}-{self.path.name}"
-        shutil.copyfile(self.path, tmp)
-        work = Workspace(tmp, json.loads(json.dumps(self._meta)))
-        work._in_tx = True
-        try:
-            yield work
-            _write_meta(tmp, work._meta)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-            self._meta = work._meta
-        finally:
-            work._in_tx = False
-            tmp.unlink(missing_ok=True)
+    def edit(self) -> Iterator[Edit]:
+        """A small change as one SQLite transaction in the file itself (no copy).
+
+        Takes the same exclusive lock as :meth:`transaction`; metadata is re-read under it.
+        Either every statement and the metadata update commit, or none does.
+        """
+        with _exclusive(self.path):
+            current = Workspace.open(self.path)
+            self._adopt(current)
+            con = _connect(self.path)
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                change = Edit(self, con)
+                yield change
+                change._finish()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                self._adopt(Workspace.open(self.path))
+                raise
+            finally:
+                con.close()
+            for name in change.touched:
+                for key in [k for k in self._frames if k[0] == name]:
+                    del self._frames[key]
+
+    def _adopt(self, current: Workspace) -> None:
+        """Take the metadata of ``current`` and drop frames of tables that changed since."""
+        for key in list(self._frames):
+            if current.version(key[0]) != self.version(key[0]) or \
+                    key[0] not in current.tables():
+                del self._frames[key]
+        self._meta = current._meta
+        self._tables = current._tables
+
+
+class Edit:
+    """The statements of one :meth:`Workspace.edit`, against the live file."""
+
+    def __init__(self, ws: Workspace, con: sqlite3.Connection) -> None:
+        self.ws = ws
+        self.con = con
+        self.touched: set[str] = set()
+
+    def columns(self, table: str) -> dict[str, str]:
+        """Column names and SQL types of a table."""
+        return {str(r[1]): str(r[2]) for r in self.con.execute(f'PRAGMA table_info("{table}")')}
+
+    def _geometry_column(self, table: str) -> tuple[str, int]:
+        row = self.con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE "
+                               "table_name = ?", (table,)).fetchone()
+        if row is None:
+            raise KenmapError(f"table {table} has no geometry")
+        return str(row[0]), int(row[1])
+
+    def _ensure_columns(self, table: str, values: dict[str, Any]) -> None:
+        have = self.columns(table)
+        for name, value in values.items():
+            if name not in have:
+                kind = "INTEGER" if isinstance(value, (bool, int)) else \
+                    "REAL" if isinstance(value, float) else "TEXT"
+                self.con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {kind}')
+
+    def insert(self, table: str, values: dict[str, Any], point: tuple[float, float] | None = None
+               ) -> None:
+        """Insert one row; ``point`` (x, y in the workspace CRS) for a point table."""
+        values = {k: _sql_value(v) for k, v in values.items()}
+        self._ensure_columns(table, values)
+        names = list(values)
+        params = [values[n] for n in names]
+        if point is not None:
+            column, srs = self._geometry_column(table)
+            names.append(column)
+            params.append(_gpkg_point(point, srs))
+        cols = ", ".join(f'"{n}"' for n in names)
+        marks = ", ".join("?" for _ in names)
+        self.con.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', params)
+        self.touched.add(table)
+
+    def update(self, table: str, key: str, value: Any, values: dict[str, Any],
+               point: tuple[float, float] | None = None) -> int:
+        """Update the rows where ``key = value``; returns how many changed."""
+        values = {k: _sql_value(v) for k, v in values.items()}
+        self._ensure_columns(table, values)
+        sets = [f'"{n}" = ?' for n in values]
+        params = list(values.values())
+        if point is not None:
+            column, srs = self._geometry_column(table)
+            sets.append(f'"{column}" = ?')
+            params.append(_gpkg_point(point, srs))
+        if not sets:
+            return 0
+        cur = self.con.execute(f'UPDATE "{table}" SET {", ".join(sets)} WHERE "{key}" = ?',
+                               [*params, _sql_value(value)])
+        self.touched.add(table)
+        return int(cur.rowcount)
+
+    def delete(self, table: str, key: str, value: Any) -> int:
+        cur = self.con.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', (_sql_value(value),))
+        self.touched.add(table)
+        return int(cur.rowcount)
+
+    def put_blob(self, key: str, digest: str, data: bytes) -> None:
+        """Store a derived result (e.g. demand cells) keyed by a digest of its inputs."""
+        exists = self.con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
+                                  (CACHE_TABLE,)).fetchone()
+        if not exists:
+            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{CACHE_TABLE}" (key TEXT PRIMARY '
+                             "KEY, digest TEXT NOT NULL, data BLOB NOT NULL)")
+            self.con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
+                             "description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
+                             (CACHE_TABLE, CACHE_TABLE, "kenmap: derived results, rebuilt "
+                              "when their inputs change", _gpkg_time()))
+            assert self.ws._tables is not None
+            self.ws._tables[CACHE_TABLE] = None
+        self.con.execute(f'INSERT OR REPLACE INTO "{CACHE_TABLE}" (key, digest, data) '
+                         "VALUES (?, ?, ?)", (key, digest, sqlite3.Binary(data)))
+
+    def _finish(self) -> None:
+        versions = self.ws._meta.setdefault("versions", {})
+        for name in sorted(self.touched):
+            versions[name] = int(versions.get(name, 0)) + 1
+            self.con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?",
+                             (_gpkg_time(), name))
+        for key, value in self.ws._meta.items():
+            text = json.dumps(value, ensure_ascii=False)
+            done = self.con.execute(f'UPDATE "{META_TABLE}" SET value = ? WHERE key = ?',
+                                    (text, key)).rowcount
+            if not done:
+                self.con.execute(f'INSERT INTO "{META_TABLE}" (key, value) VALUES (?, ?)',
+                                 (key, text))
+
+
+# -- storage helpers -------------------------------------------------------------------------
+def _gpkg_time() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def _sql_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _gpkg_point(point: tuple[float, float], srs: int) -> bytes:
+    """A GeoPackage geometry blob for a point: header (no envelope) + little-endian WKB."""
+    return b"GP\x00\x01" + struct.pack("<i", srs) + struct.pack("<BIdd", 1, 1, *point)
+
+
+def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """Bounds of a GeoPackage geometry blob (for the R-tree triggers GDAL installs)."""
+    if blob is None or len(blob) < 8:
+        return None
+    flags = blob[3]
+    if flags & 0x10:
+        return None
+    endian = "<" if flags & 1 else ">"
+    indicator = (flags >> 1) & 7
+    if indicator:
+        minx, maxx, miny, maxy = struct.unpack(endian + "4d", blob[8:40])
+        return minx, maxx, miny, maxy
+    import shapely
+
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get(indicator, 0)
+    geom = shapely.from_wkb(bytes(blob[8 + size:]))
+    if geom.is_empty:
+        return None
+    x0, y0, x1, y1 = geom.bounds
+    return x0, x1, y0, y1
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, timeout=60, isolation_level=None)
+    # GDAL's R-tree triggers call these spatial functions; plain SQLite does not have them.
+    con.create_function("ST_IsEmpty", 1, lambda b: 1 if _envelope(b) is None else 0,
+                        deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        con.create_function(name, 1, lambda b, i=i: (e[i] if (e := _envelope(b)) else None),
+                            deterministic=True)
+    return con
+
+
+@contextmanager
+def _session(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection in autocommit mode, closed on leaving (a hot journal rolls back here)."""
+    con = _connect(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _read_catalogue(path: Path) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """Metadata and the table list (name → geometry type or None), in one connection."""
+    try:
+        with _session(path) as con:
+            rows = con.execute(f'SELECT key, value FROM "{META_TABLE}"').fetchall()
+            contents = con.execute("SELECT c.table_name, g.geometry_type_name FROM "
+                                   "gpkg_contents c LEFT JOIN gpkg_geometry_columns g "
+                                   "ON g.table_name = c.table_name").fetchall()
+    except sqlite3.Error as exc:
+        raise KenmapError("not a kenmap workspace (no kenmap_meta table)", file=path) from exc
+    meta = {str(k): json.loads(v) for k, v in rows}
+    tables = {str(name): (str(kind).upper() if kind else None) for name, kind in contents}
+    return meta, tables
+
+
+def _select(path: Path, table: str, columns: list[str]) -> pd.DataFrame:
+    cols = ", ".join(f'"{c}"' for c in columns)
+    with _session(path) as con:
+        rows = con.execute(f'SELECT {cols} FROM "{table}" ORDER BY rowid').fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    if not rows:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return frame
+
+
+def _share_mode(path: Path) -> None:
+    """Give a new file the permissions the user's umask allows (mkstemp makes it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 @contextmanager
@@ -225,6 +589,8 @@ def _exclusive(path: Path) -> Iterator[None]:
 
 
 def _write_meta(path: Path, meta: dict[str, Any]) -> None:
+    import pyogrio
+
     frame = pd.DataFrame(
         {"key": list(meta), "value": [json.dumps(v, ensure_ascii=False) for v in meta.values()]})
     pyogrio.write_dataframe(frame, path, layer=META_TABLE, driver="GPKG")

@@ -7,7 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 from shapely.geometry import box
 
-from kenmap.layers.scheme import Layer, Scheme
+from kenmap.model.scheme import Layer, Scheme
 from kenmap.workspace import Workspace
 
 SCHEME = Scheme("test", (Layer("shi", "市", 1), Layer("ku", "区"), Layer("cho", "町丁")))

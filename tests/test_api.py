@@ -167,7 +167,7 @@ def _zip_estat(members: dict[str, bytes] | None = None) -> bytes:
 @pytest.fixture
 def empty_ws(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
     from kenmap.api.app import create_app
-    from kenmap.layers.scheme import PRESETS
+    from kenmap.model.scheme import PRESETS
     from kenmap.workspace import Workspace
 
     ws = Workspace.create(tmp_path / "yonago.gpkg", PRESETS["yonago"], "yonago").path

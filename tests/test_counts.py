@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from kenmap.errors import KenmapError
-from kenmap.layers.counts import band_coverage, find_bands, parse_counts, reaggregated
+from kenmap.people.counts import band_coverage, find_bands, parse_counts, reaggregated
 
 
 def _parse(cells: list[object]) -> tuple[list[float], int]:

@@ -66,7 +66,7 @@ def test_raster_spreads_residents_inside_areas(tmp_path: Path,
     result = run("import", "raster", ws, tif, "--value", "total")
     assert result.code == 0, result.err
     assert "1,480 in all" in result.out  # 4×250 + 48×10
-    from kenmap.layers.demand import demand_cells
+    from kenmap.access.demand import demand_cells
     from kenmap.workspace import Workspace
 
     demand = demand_cells(Workspace.open(ws))

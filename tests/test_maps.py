@@ -190,10 +190,10 @@ def test_real_small_areas_page(tmp_path: Path, chromium: Any) -> None:
 
     from kenmap.layers.areas import import_areas
     from kenmap.layers.derive import derive_layer
-    from kenmap.layers.population import import_population
-    from kenmap.layers.scheme import PRESETS
     from kenmap.maps.page import MapOptions
     from kenmap.maps.pages import write_layer_page
+    from kenmap.model.scheme import PRESETS
+    from kenmap.people.population import import_population
     from kenmap.workspace import Workspace
 
     ws = Workspace.create(tmp_path / "yonago.gpkg", PRESETS["yonago"], "yonago")

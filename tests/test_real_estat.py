@@ -22,7 +22,7 @@ def yonago_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """米子市 in the yonago scheme: 自治会 layer imported, 日常生活圏域 and 市 derived."""
     from kenmap.layers.areas import import_areas
     from kenmap.layers.derive import derive_layer
-    from kenmap.layers.scheme import PRESETS
+    from kenmap.model.scheme import PRESETS
     from kenmap.workspace import Workspace
 
     tmp = tmp_path_factory.mktemp("yonago")

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from kenmap.errors import KenmapError
-from kenmap.layers.scheme import PRESETS, load_scheme
+from kenmap.model.scheme import PRESETS, load_scheme
 
 
 def test_presets_follow_the_plans() -> None:

@@ -43,7 +43,7 @@ def test_kill_during_import_leaves_workspace_intact(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from synthetic import jittered_grid
 
-    from kenmap.layers.scheme import PRESETS
+    from kenmap.model.scheme import PRESETS
     from kenmap.workspace import Workspace
 
     ws = Workspace.create(tmp_path / "ws.gpkg", PRESETS["yonago"], "yonago").path

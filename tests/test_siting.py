@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from conftest import CliResult, digest
 from helpers import ward_city
 
-from kenmap.layers.covering import GREEDY_GUARANTEE, aggregate, covered_value, exact, greedy
+from kenmap.access.covering import GREEDY_GUARANTEE, aggregate, covered_value, exact, greedy
 
 X0, Y0 = -60_000.0, -80_000.0
 

@@ -10,7 +10,7 @@ import geopandas as gpd
 from conftest import CliResult
 from shapely.geometry import box
 
-from kenmap.layers.scheme import PRESETS
+from kenmap.model.scheme import PRESETS
 from kenmap.workspace import Workspace
 
 

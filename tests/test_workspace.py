@@ -11,7 +11,7 @@ from conftest import digest
 from shapely.geometry import box
 
 from kenmap.errors import KenmapError
-from kenmap.layers.scheme import PRESETS
+from kenmap.model.scheme import PRESETS
 from kenmap.workspace import Workspace
 
 

@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
-from kenmap.api.views import NotFoundError, Views
-from kenmap.errors import KenmapError
-from kenmap.layers.hub_edits import NotFound, VersionConflict, add_hub, delete_hub, update_hub
+from kenmap.api.views import Views
+from kenmap.errors import AccessError, AuthenticationError, KenmapError, TooLargeError
+from kenmap.hubs.edits import add_hub, delete_hub, update_hub
 from kenmap.maps.assets import NODE_MODULES
 
 DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024
@@ -99,7 +99,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     ws = views.workspace()  # fail now, with a clear error, if it is not a workspace
     # The scheme is fixed for a workspace and the catalogue read at start: both are enums in
     # the OpenAPI schema, so clients (and /docs) see the valid values.
-    from kenmap.layers.catalogue import catalogue_of
+    from kenmap.model.catalogue import catalogue_of
 
     LayerKey = Literal.__getitem__(tuple(ws.scheme.keys))
     HubType = Literal.__getitem__(
@@ -124,17 +124,15 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     @app.exception_handler(KenmapError)
     async def kenmap_error(request: Request, exc: KenmapError) -> JSONResponse:
-        status = 404 if isinstance(exc, (NotFoundError, NotFound)) else \
-            409 if isinstance(exc, VersionConflict) else getattr(exc, "status", 400)
-        return JSONResponse(exc.to_dict(), status_code=status)
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
 
     def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
         if token is None:
-            raise _Refused(403, "this server is read-only (start it with --token-file or "
+            raise AccessError("this server is read-only (start it with --token-file or "
                                 "KENMAP_TOKEN to allow edits)")
         given = (authorization or "").removeprefix("Bearer ").strip()
         if not authorization or not hmac.compare_digest(given.encode(), token.encode()):
-            raise _Refused(401, "a valid bearer token is required")
+            raise AuthenticationError("a valid bearer token is required")
 
     writer = [Depends(require_token)]
 
@@ -207,8 +205,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     def siting(question: SitingIn, authorization: Annotated[str | None, Header()] = None
                ) -> dict[str, Any]:
         """Run ``kenmap site``; ``apply`` (writing planned hubs) needs the token."""
-        from kenmap.layers.siting import apply_sites, site
-        from kenmap.siting_output import public
+        from kenmap.access.siting import apply_sites, site
+        from kenmap.render.siting import public
 
         if question.apply:
             require_token(authorization)
@@ -248,7 +246,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         x_field: str | None = None, y_field: str | None = None, crs: str | None = None,
         status: str = "existing", encoding: str | None = None, replace: bool = False,
     ) -> dict[str, Any]:
-        from kenmap.layers.hubs import import_hubs
+        from kenmap.hubs.imports import import_hubs
 
         with _saved(file, max_upload) as saved:
             report = import_hubs(views.workspace(), saved, hub_type=type, type_field=type_field,
@@ -270,12 +268,6 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         return HTMLResponse(views.map_page(layer))
 
     return app
-
-
-class _Refused(KenmapError):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class _saved:
@@ -302,7 +294,7 @@ class _saved:
             while chunk := self.upload.file.read(1024 * 1024):
                 size += len(chunk)
                 if size > self.limit:
-                    raise _Refused(413, f"upload is larger than {self.limit:,} bytes")
+                    raise TooLargeError(f"upload is larger than {self.limit:,} bytes")
                 out.write(chunk)
         if size == 0:
             raise KenmapError("upload is empty", file=name)

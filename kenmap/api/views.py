@@ -15,16 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kenmap.errors import KenmapError
-from kenmap.gaps_output import gap_records
+from kenmap.access.gaps import coverage, gap_table
+from kenmap.errors import KenmapError, NotFoundError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
-from kenmap.layers.gaps import coverage, gap_table
+from kenmap.hubs.table import hub_record, read_hubs
 from kenmap.layers.hierarchy import child_layer, filled_layers, parent_layer
-from kenmap.layers.hub_edits import hub_record
-from kenmap.layers.hubs import area_column, read_hubs
-from kenmap.layers.stats import layer_stats, records, total_row
+from kenmap.layers.locate import area_column
 from kenmap.maps.page import MapOptions, build_map, default_hub_type
 from kenmap.maps.pages import index_html
+from kenmap.people.stats import layer_stats, records, total_row
+from kenmap.render.gaps import gap_records
 from kenmap.workspace import Workspace
 
 
@@ -205,7 +205,3 @@ class Views:
                                 "areas": len(ws.read_attributes(key)), "lacking": "—"})
             return index_html(ws, entries)
         return str(self.cached("map-index", compute))
-
-
-class NotFoundError(KenmapError):
-    """A layer, area or hub that does not exist."""

@@ -23,8 +23,8 @@ from kenmap.layers.hierarchy import (
     parent_layer,
     relink_children,
 )
-from kenmap.layers.hubs import relocate_hubs
-from kenmap.layers.report import Report, listing
+from kenmap.layers.locate import relocate_points
+from kenmap.model.report import Report, listing
 from kenmap.workspace import AREA_COLUMNS, Workspace
 
 _POLYGON_TYPES = {"Polygon", "MultiPolygon"}
@@ -224,7 +224,7 @@ def import_areas(
                 report.notes.append(f"linked to {upper_label} ({upper}) by location")
         tx.write_layer(layer, areas)
         report.notes.extend(relink_children(tx, layer, tolerance))
-        relocate_hubs(tx)
+        relocate_points(tx)
         tx.set_layer_info(layer, {
             "source": [str(f) for f in files], "imported": True,
             "code_field": code_field, "name_field": name_field, "count": len(areas)})

@@ -17,8 +17,8 @@ from kenmap.layers.hierarchy import (
     parent_layer,
     relink_children,
 )
-from kenmap.layers.hubs import relocate_hubs
-from kenmap.layers.report import Report, listing
+from kenmap.layers.locate import relocate_points
+from kenmap.model.report import Report, listing
 from kenmap.workspace import Workspace
 
 MAPPING_COLUMNS = ("child_code", "parent_code", "parent_name")
@@ -155,7 +155,7 @@ def derive_layer(
             report.notes.extend(relink_children(tx, layer, tolerance))
         how = (f"field {by_field}" if by_field else f"mapping {mapping}" if mapping
                else f"one area '{single}'")
-        relocate_hubs(tx)
+        relocate_points(tx)
         tx.set_layer_info(layer, {"derived_from": from_layer, "how": how,
                                   "count": len(parents)})
         tx.record("derive", layer=layer, from_layer=from_layer, how=how)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from kenmap.errors import KenmapError
 from kenmap.geo.overlap import best_parent
-from kenmap.layers.report import listing
+from kenmap.model.report import listing
 from kenmap.workspace import Workspace
 
 #: Share of a child's area that may lie outside its parent before it "does not nest".

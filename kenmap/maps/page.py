@@ -13,15 +13,13 @@ import numpy as np
 import shapely
 from folium.plugins import MarkerCluster
 
+from kenmap.access.gaps import gap_table
+from kenmap.access.reach import DEFAULT_DETOUR
 from kenmap.errors import KenmapError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
 from kenmap.geo.topology import topology
-from kenmap.layers.catalogue import catalogue_of
-from kenmap.layers.gaps import gap_table
+from kenmap.hubs.table import read_hubs
 from kenmap.layers.hierarchy import filled_layers, parent_layer
-from kenmap.layers.hubs import read_hubs
-from kenmap.layers.reach import DEFAULT_DETOUR
-from kenmap.layers.stats import layer_stats, total_row
 from kenmap.maps.assets import inline_assets, unescape_unicode
 from kenmap.maps.overlays import GapOutline, HubMarkers, PointCloud, TopoAreas
 from kenmap.maps.style import (
@@ -35,7 +33,9 @@ from kenmap.maps.style import (
     marker_html,
     natural_breaks,
 )
-from kenmap.output import fmt_count, fmt_rate, population_source
+from kenmap.model.catalogue import catalogue_of
+from kenmap.people.stats import layer_stats, total_row
+from kenmap.render.text import fmt_count, fmt_rate, population_source
 from kenmap.workspace import Workspace
 
 #: Hubs of one type beyond this many are clustered.
@@ -300,8 +300,8 @@ def _add_siting(fmap: folium.Map, ws: Workspace, siting: dict[str, Any]) -> None
     demand cells they newly bring within reach."""
     import geopandas as gpd
 
-    from kenmap.layers.demand import demand_cells
-    from kenmap.layers.reach import HubSet, hubs_of, nearest_walk
+    from kenmap.access.demand import demand_cells
+    from kenmap.access.reach import HubSet, hubs_of, nearest_walk
 
     sites = siting.get("sites", [])
     radius = float(siting.get("radius_m") or 0)

@@ -9,7 +9,7 @@ from typing import Any
 from kenmap.errors import KenmapError
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.maps.page import MapOptions, build_map
-from kenmap.output import write_atomic
+from kenmap.model.files import write_atomic
 from kenmap.workspace import Workspace
 
 

@@ -8,15 +8,16 @@ from typing import Any
 
 import numpy as np
 
+from kenmap.access.gaps import gap_table
 from kenmap.errors import KenmapError
-from kenmap.layers.catalogue import catalogue_of
-from kenmap.layers.gaps import gap_table
+from kenmap.hubs.table import read_hubs
 from kenmap.layers.hierarchy import filled_layers, parent_layer
-from kenmap.layers.hubs import read_hubs
-from kenmap.layers.stats import layer_stats, total_row
 from kenmap.maps.page import MapOptions, default_hub_type
 from kenmap.maps.style import GAP_COLOUR, NO_DATA, class_of, colour_of, natural_breaks
-from kenmap.output import population_source, write_atomic
+from kenmap.model.catalogue import catalogue_of
+from kenmap.model.files import write_atomic
+from kenmap.people.stats import layer_stats, total_row
+from kenmap.render.text import population_source
 from kenmap.workspace import Workspace
 
 

@@ -1,0 +1,161 @@
+"""Gaps: which areas lack a local hub, and how many older residents that leaves out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kenmap.access.demand import DEFAULT_CELL, Demand, demand_cells
+from kenmap.access.reach import (
+    DEFAULT_DETOUR,
+    HubSet,
+    hubs_inside,
+    hubs_of,
+    nearest_walk,
+    responsible_codes,
+)
+from kenmap.errors import KenmapError
+from kenmap.layers.hierarchy import filled_layers
+from kenmap.model.catalogue import catalogue_of
+from kenmap.people.stats import layer_counts
+from kenmap.workspace import Workspace
+
+GAP_FIELDS = ["code", "name", "hub_type", "lacking", "reason", "hubs_inside", "pop65",
+              "pop65_reached", "reach_rate", "nearest_hub_m"]
+DEFAULT_MIN_REACH = 50.0
+
+
+def _per_area(demand: Demand, layer: str, values: np.ndarray) -> pd.Series:
+    frame = pd.DataFrame({"code": demand.codes[layer], "v": values})
+    return frame.groupby("code")["v"].sum(min_count=1)
+
+
+def gap_table(
+    ws: Workspace,
+    *,
+    layer: str,
+    hub_type: str,
+    radius: float | None = None,
+    with_planned: bool = False,
+    detour: float = DEFAULT_DETOUR,
+    min_reach: float = DEFAULT_MIN_REACH,
+    cell: float = DEFAULT_CELL,
+    demand: Demand | None = None,
+    hubs: HubSet | None = None,
+) -> pd.DataFrame:
+    """One row per area of ``layer`` with the ``gaps`` fields, most 65+ left out first."""
+    scheme = ws.scheme
+    layer_label = scheme.layer(layer).label
+    type_def = catalogue_of(ws.get("hub_types")).get(hub_type)
+    if radius is not None and radius <= 0:
+        raise KenmapError("--radius must be a positive number of metres", field="--radius")
+    if not 0 <= min_reach <= 100:
+        raise KenmapError("--min-reach is a percentage from 0 to 100", field="--min-reach")
+    if layer not in filled_layers(ws):
+        raise KenmapError(f"layer {layer} ({layer_label}) has no areas", field="--layer")
+    areas = ws.read_attributes(layer)
+    hubs = hubs if hubs is not None else hubs_of(ws, hub_type, with_planned=with_planned)
+    demand = demand if demand is not None else demand_cells(ws, cell)
+    walk = nearest_walk(demand, hubs, detour)
+    known = ~np.isnan(demand.pop65)
+    pop65 = np.where(known, demand.pop65, 0.0)
+    area_pop65 = _per_area(demand, layer, np.where(known, demand.pop65, np.nan))
+    if layer in demand.codes and filled_layers(ws).index(layer) <= filled_layers(ws).index(
+            demand.layer):
+        # At or above the population layer: the exact summed counts that stats shows.
+        exact = layer_counts(ws, layer)["pop65"]
+        area_pop65 = exact.where(exact.notna(), np.nan)
+    with np.errstate(invalid="ignore"):
+        weighted = _per_area(demand, layer, np.where(known & np.isfinite(walk),
+                                                     pop65 * walk, np.nan))
+    finite_pop = _per_area(demand, layer, np.where(known & np.isfinite(walk), pop65, np.nan))
+    inside = hubs_inside(hubs, layer)
+    responsible = responsible_codes(hubs)
+
+    codes = areas["code"]
+    n_inside = codes.map(inside).fillna(0).astype(int).to_numpy()
+    has_hub = (n_inside > 0) | codes.isin(responsible).to_numpy()
+    p65 = codes.map(area_pop65).to_numpy(dtype=float)
+    known65 = ~np.isnan(p65)
+    fin = codes.map(finite_pop).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_walk = np.where(fin > 0, codes.map(weighted).to_numpy(dtype=float) / fin, np.nan)
+    reason = np.empty(len(codes), dtype=object)
+    if radius is None:  # membership, as the plans count
+        lacking = ~has_hub
+        reached = np.where(known65, np.where(has_hub, p65, 0.0), np.nan)
+        reason[lacking] = f"{layer_label}内に{type_def.label}がありません"
+        for i in np.flatnonzero(~lacking).tolist():
+            reason[i] = (f"{layer_label}内に{type_def.label}が{n_inside[i]}か所あります"
+                         if n_inside[i] else
+                         f"区域外の{type_def.label}がこの{layer_label}を担当しています")
+    else:
+        reached_by_area = _per_area(demand, layer, np.where(known & (walk <= radius), pop65,
+                                                            0.0))
+        reached = np.where(known65, codes.map(reached_by_area).fillna(0).to_numpy(dtype=float),
+                           np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(p65 > 0, reached / p65 * 100, np.nan)
+        lacking = np.where(~known65, ~has_hub, np.where(p65 > 0, rate < min_reach, False))
+        for j in range(len(codes)):
+            i = int(j)
+            if not known65[i]:
+                reason[i] = "65歳以上の人口が不明です（秘匿）"
+            elif p65[i] == 0:
+                reason[i] = "65歳以上の人口がありません"
+            elif lacking[i]:
+                reason[i] = f"65歳以上の{100 - rate[i]:.0f}%が{radius:.0f}m圏外"
+            else:
+                reason[i] = f"65歳以上の{rate[i]:.0f}%が{radius:.0f}m圏内"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reach_rate = np.where(known65 & (p65 > 0), reached / p65 * 100, np.nan)
+    table = pd.DataFrame({
+        "code": codes.to_numpy(), "name": areas["name"].to_numpy(), "hub_type": hub_type,
+        "lacking": lacking.astype(bool), "reason": reason, "hubs_inside": n_inside,
+        "pop65": p65, "pop65_reached": reached, "reach_rate": reach_rate,
+        "nearest_hub_m": mean_walk})
+    left_out = (table["pop65"].fillna(0) - table["pop65_reached"].fillna(0))
+    order = np.lexsort((table["code"].to_numpy(), -left_out.round(6).to_numpy()))
+    table = table.iloc[order].reset_index(drop=True)
+    table.attrs.update({"layer": layer, "radius_m": radius, "detour": detour, "cell_m": cell,
+                        "with_planned": with_planned, "min_reach": min_reach,
+                        "demand_layer": demand.layer, "weighting": demand.weighting})
+    return table
+
+
+def coverage(ws: Workspace, *, with_planned: bool = False, detour: float = DEFAULT_DETOUR,
+             cell: float = DEFAULT_CELL) -> dict[str, Any]:
+    """For every hub type: the city's 65+ within reach, and per layer the areas lacking one."""
+    catalogue = catalogue_of(ws.get("hub_types"))
+    demand = demand_cells(ws, cell)
+    known = ~np.isnan(demand.pop65)
+    total65 = float(demand.pop65[known].sum())
+    layers = filled_layers(ws)
+    out: dict[str, Any] = {"pop65": total65, "detour": detour, "cell_m": cell,
+                           "with_planned": with_planned, "types": {}}
+    for hub_type in catalogue.types.values():
+        hubs = hubs_of(ws, hub_type.key, with_planned=with_planned)
+        entry: dict[str, Any] = {
+            "label": hub_type.label, "hubs": len(hubs), "radius_m": hub_type.radius_m,
+            "expected_layer": hub_type.expected_layer(ws.scheme.keys, ws.get("scheme_preset")),
+            "city": {}, "layers": {}}
+        if hub_type.radius_m:
+            walk = nearest_walk(demand, hubs, detour)
+            reached = float(demand.pop65[known & (walk <= hub_type.radius_m)].sum())
+            entry["city"] = {"pop65_reached": reached,
+                             "reach_rate": reached / total65 * 100 if total65 else None}
+        for layer in layers:
+            table = gap_table(ws, layer=layer, hub_type=hub_type.key, with_planned=with_planned,
+                              detour=detour, cell=cell, demand=demand, hubs=hubs)
+            lacking = int(table["lacking"].sum())
+            with_hub = table.loc[~table["lacking"], "pop65"].fillna(0).sum()
+            entry["layers"][layer] = {
+                "label": ws.scheme.layer(layer).label, "areas": len(table), "lacking": lacking,
+                "lacking_share": lacking / len(table) * 100 if len(table) else None,
+                "pop65_in_areas_with_hub": float(with_hub),
+                "pop65_share_in_areas_with_hub": float(with_hub) / total65 * 100
+                if total65 else None}
+        out["types"][hub_type.key] = entry
+    return out

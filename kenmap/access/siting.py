@@ -1,0 +1,255 @@
+"""Siting new hubs: choose k candidate sites that bring the most uncovered 65+ within reach.
+
+Same demand cells and reach rule as ``gaps`` (walking = straight line × detour ≤ R). Existing
+hubs of the type (and of types named with ``also``), and planned ones, are fixed: cells they
+reach count as reached before, never as new coverage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from kenmap.access.covering import order_by_gain, solve
+from kenmap.access.demand import DEFAULT_CELL, demand_cells
+from kenmap.access.gaps import gap_table
+from kenmap.access.reach import DEFAULT_DETOUR, HubSet, hubs_of, nearest_walk
+from kenmap.errors import KenmapError
+from kenmap.hubs.edits import add_hub
+from kenmap.hubs.table import read_hubs
+from kenmap.model.catalogue import catalogue_of
+from kenmap.workspace import Workspace
+
+SITE_FIELDS = ["hub_type", "k", "radius_m", "solver", "optimal", "gap_percent",
+               "pop65_reached_before", "pop65_reached_after", "sites"]
+
+
+@dataclass
+class Candidates:
+    """Candidate sites in the workspace CRS."""
+
+    ids: list[str]
+    names: list[str]
+    x: np.ndarray
+    y: np.ndarray
+
+
+def _candidates_from_hubs(ws: Workspace, status: str) -> Candidates:
+    hubs = read_hubs(ws)
+    chosen = hubs[hubs["status"] == status] if len(hubs) else hubs
+    if len(chosen) == 0:
+        raise KenmapError(f"the workspace has no hubs with status '{status}' to use as "
+                          "candidate sites; give --candidates FILE or --candidate-grid M")
+    return Candidates([str(i) for i in chosen["id"]], [str(n) for n in chosen["name"]],
+                      chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy())
+
+
+def _candidates_from_file(ws: Workspace, path: Path) -> Candidates:
+    from kenmap.geo.table_io import read_table
+    from kenmap.geo.vector_io import VECTOR_SUFFIXES, read_vector
+
+    if path.suffix.lower() in VECTOR_SUFFIXES or path.suffix.lower() == ".zip":
+        frame = pd.concat([s.frame.to_crs(ws.crs_epsg) for s in read_vector(path)],
+                          ignore_index=True)
+        points = gpd.GeoSeries(frame.geometry, crs=ws.crs_epsg)
+    else:
+        frame = read_table(path)
+        lower = {c.lower(): c for c in frame.columns}
+        lon = next((lower[c] for c in ("lon", "longitude", "経度", "x") if c in lower), None)
+        lat = next((lower[c] for c in ("lat", "latitude", "緯度", "y") if c in lower), None)
+        if lon is None or lat is None:
+            raise KenmapError("candidate table needs lon/lat columns", file=path)
+        values = frame[[lon, lat]].apply(pd.to_numeric, errors="coerce")
+        bad = values.isna().any(axis=1)
+        if bad.any():
+            raise KenmapError("not a coordinate", file=path,
+                              row=int(np.flatnonzero(bad.to_numpy())[0]) + 2, field=lon)
+        points = gpd.GeoSeries(gpd.points_from_xy(values[lon], values[lat]),
+                               crs=6668).to_crs(ws.crs_epsg)
+    if len(points) == 0:
+        raise KenmapError("no candidate sites in the file", file=path)
+    kinds = points.geom_type
+    if not (kinds == "Point").all():
+        raise KenmapError("candidate sites must be points", file=path)
+    name_col = next((c for c in ("name", "名称", "施設名") if c in frame.columns), None)
+    names = [str(frame[name_col].iloc[i]) if name_col else f"候補{i + 1}"
+             for i in range(len(frame))]
+    ids = [str(frame["id"].iloc[i]) if "id" in frame.columns else str(i + 1)
+           for i in range(len(frame))]
+    return Candidates(ids, names, points.x.to_numpy(), points.y.to_numpy())
+
+
+def _candidates_from_grid(ws: Workspace, spacing: float, layer: str, hub_type: str,
+                          radius: float, detour: float) -> Candidates:
+    if not 20 <= spacing <= 5_000:
+        raise KenmapError("--candidate-grid must be between 20 and 5,000 metres",
+                          field="--candidate-grid")
+    table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour)
+    lacking = set(table.loc[table["lacking"], "code"])
+    areas = ws.read_layer(layer)
+    areas = areas[areas["code"].isin(lacking)]
+    if len(areas) == 0:
+        raise KenmapError(f"no {ws.scheme.layer(layer).label} lacks a hub: no grid to generate")
+    minx, miny, maxx, maxy = areas.total_bounds
+    xs = np.arange(np.floor(minx / spacing), np.ceil(maxx / spacing)) * spacing + spacing / 2
+    ys = np.arange(np.floor(miny / spacing), np.ceil(maxy / spacing)) * spacing + spacing / 2
+    gx, gy = np.meshgrid(xs, ys)
+    pts = shapely.points(gx.ravel(), gy.ravel())
+    tree = shapely.STRtree(areas.geometry.to_numpy())
+    inside, owner = tree.query(pts, predicate="within")
+    order = np.argsort(inside)
+    inside, owner = inside[order], owner[order]
+    flat_x, flat_y = gx.ravel(), gy.ravel()
+    return Candidates([f"grid-{int(flat_x[i] // spacing)}-{int(flat_y[i] // spacing)}"
+                       for i in inside],
+                      [f"{areas['name'].to_numpy()[o]} 格子点" for o in owner],
+                      flat_x[inside], flat_y[inside])
+
+
+def site(
+    ws: Workspace,
+    *,
+    hub_type: str,
+    k: int,
+    radius: float | None = None,
+    candidates_file: str | Path | None = None,
+    candidate_status: str | None = None,
+    candidate_grid: float | None = None,
+    layer: str | None = None,
+    solver: str = "auto",
+    time_limit: float = 30.0,
+    also: list[str] | None = None,
+    detour: float = DEFAULT_DETOUR,
+    cell: float = DEFAULT_CELL,
+    one_per_lacking: str | None = None,
+) -> dict[str, Any]:
+    """Choose ``k`` sites; returns the result with exactly the documented fields."""
+    catalogue = catalogue_of(ws.get("hub_types"))
+    type_def = catalogue.get(hub_type)
+    for extra in also or []:
+        catalogue.get(extra)
+    radius = radius or type_def.radius_m
+    if not radius or radius <= 0:
+        raise KenmapError(f"{type_def.label} has no walking radius; give --radius",
+                          field="--radius")
+    if k < 1:
+        raise KenmapError("--k must be at least 1", field="--k")
+    if solver not in ("exact", "greedy", "auto"):
+        raise KenmapError("--solver must be exact, greedy or auto", field="--solver")
+    if time_limit <= 0:
+        raise KenmapError("--time-limit must be positive", field="--time-limit")
+    # Default: the layer this type is expected on, else the one above the finest (行政区).
+    layer = layer or type_def.expected_layer(ws.scheme.keys, ws.get("scheme_preset")) \
+        or ws.scheme.keys[max(len(ws.scheme.keys) - 2, 0)]
+    ws.scheme.layer(layer)
+    sources = sum(x is not None for x in (candidates_file, candidate_grid))
+    if sources > 1 or (sources == 1 and candidate_status is not None):
+        raise KenmapError("give one of --candidates, --candidate-status or --candidate-grid")
+    if candidates_file is not None:
+        cands = _candidates_from_file(ws, Path(candidates_file))
+    elif candidate_grid is not None:
+        cands = _candidates_from_grid(ws, candidate_grid, layer, hub_type, radius, detour)
+    else:
+        cands = _candidates_from_hubs(ws, candidate_status or "candidate")
+    if len(cands.ids) == 0:
+        raise KenmapError("no candidate sites")
+
+    demand = demand_cells(ws, cell)
+    fixed = _fixed_hubs(ws, hub_type, also or [])
+    walk = nearest_walk(demand, fixed, detour)
+    pop65 = np.nan_to_num(demand.pop65)
+    before_mask = walk <= radius
+    before = float(pop65[before_mask].sum())
+    open_rows = np.flatnonzero(~before_mask & (pop65 > 0))
+    # Coverage pairs: candidate j reaches open cell i within R/detour in a straight line.
+    tree = shapely.STRtree(np.asarray(shapely.points(cands.x, cands.y)))
+    cell_idx, cand_idx = tree.query(np.asarray(demand.points())[open_rows], predicate="dwithin",
+                                    distance=radius / detour)
+    cover = sp.csr_matrix((np.ones(len(cell_idx), dtype=np.int8), (cell_idx, cand_idx)),
+                          shape=(len(open_rows), len(cands.ids)))
+    required = _required_groups(ws, one_per_lacking, hub_type, radius, detour, cands) \
+        if one_per_lacking else None
+    result = solve(pop65[open_rows], cover, k, solver=solver, time_limit=time_limit,
+                   required_groups=required)
+    assert result.weights is not None and result.cover is not None
+    weights, grouped = result.weights, result.cover
+    ordered = order_by_gain(weights, grouped, result.chosen)
+    after = before + sum(g for _, g in ordered)
+    filled = _areas_filled(ws, layer, hub_type, radius, detour, cell, also or [], cands,
+                           [j for j, _ in ordered])
+    lonlat = gpd.GeoSeries(shapely.points(cands.x, cands.y), crs=ws.crs_epsg).to_crs(4326)
+    sites = [{"candidate_id": cands.ids[j], "name": cands.names[j],
+              "lon": round(float(lonlat.iloc[j].x), 7), "lat": round(float(lonlat.iloc[j].y), 7),
+              "pop65_added": round(gain, 3), "areas_filled": filled[n]}
+             for n, (j, gain) in enumerate(ordered)]
+    return {"hub_type": hub_type, "k": k, "radius_m": float(radius), "solver": result.solver,
+            "optimal": bool(result.optimal), "gap_percent": round(result.gap_percent, 4),
+            "pop65_reached_before": round(before, 3), "pop65_reached_after": round(after, 3),
+            "sites": sites, "detour": detour, "layer": layer,
+            "candidates": len(cands.ids), "seconds": round(result.seconds, 3),
+            "notes": result.notes,
+            "_xy": [[float(cands.x[j]), float(cands.y[j])] for j, _ in ordered]}
+
+
+def _fixed_hubs(ws: Workspace, hub_type: str, also: list[str]) -> HubSet:
+    """Existing and planned hubs of the type (and of ``also`` types): fixed, never new."""
+    sets = [hubs_of(ws, t, with_planned=True) for t in [hub_type, *also]]
+    return HubSet(hub_type, pd.concat([s.frame for s in sets], ignore_index=True),
+                  np.concatenate([s.x for s in sets]), np.concatenate([s.y for s in sets]))
+
+
+def _required_groups(ws: Workspace, layer: str, hub_type: str, radius: float, detour: float,
+                     cands: Candidates) -> list[list[int]]:
+    """Candidates inside each area of ``layer`` that lacks a hub (one must be chosen there)."""
+    table = gap_table(ws, layer=layer, hub_type=hub_type)
+    lacking = table.loc[table["lacking"], "code"]
+    areas = ws.read_layer(layer).set_index("code")
+    tree = shapely.STRtree(np.asarray(shapely.points(cands.x, cands.y)))
+    groups = []
+    for code in lacking:
+        inside = tree.query(areas.geometry[code], predicate="contains")
+        if len(inside):
+            groups.append(sorted(int(i) for i in inside))
+    return groups
+
+
+def _areas_filled(ws: Workspace, layer: str, hub_type: str, radius: float, detour: float,
+                  cell: float, also: list[str], cands: Candidates, order: list[int]
+                  ) -> list[list[str]]:
+    """For each site in order, the areas of ``layer`` that stop lacking because of it."""
+    fixed = _fixed_hubs(ws, hub_type, also)
+    demand = demand_cells(ws, cell)
+    lacking = set(gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour,
+                            demand=demand, hubs=fixed).query("lacking")["code"])
+    out = []
+    xs, ys = list(fixed.x), list(fixed.y)
+    for j in order:
+        xs.append(cands.x[j])
+        ys.append(cands.y[j])
+        hubs = HubSet(hub_type, pd.DataFrame(index=range(len(xs))), np.array(xs), np.array(ys))
+        now = set(gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour,
+                            demand=demand, hubs=hubs).query("lacking")["code"])
+        out.append(sorted(lacking - now))
+        lacking = now
+    return out
+
+
+def apply_sites(ws: Workspace, result: dict[str, Any]) -> list[int]:
+    """Write the chosen sites into the workspace as planned hubs of the type."""
+    ids = []
+    label = catalogue_of(ws.get("hub_types")).get(result["hub_type"]).label
+    for site_row, (x, y) in zip(result["sites"], result["_xy"]):
+        # The exact site in the zone's coordinates, so gaps --with-planned counts what the
+        # siting counted to the centimetre.
+        hub = add_hub(ws, {"type": result["hub_type"], "name": f"{site_row['name']}（{label}計画）",
+                           "lon": site_row["lon"], "lat": site_row["lat"], "status": "planned",
+                           "host": site_row["name"]}, point=shapely.Point(x, y))
+        ids.append(int(hub["id"]))
+    return ids

@@ -1,0 +1,52 @@
+"""``kenmap demo``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kenmap.access.gaps import coverage
+from kenmap.demo import CITY_NAME, build_demo_workspace
+from kenmap.layers.validate import validate
+from kenmap.maps.page import MapOptions
+from kenmap.maps.pages import write_all_pages
+from kenmap.render.gaps import render_coverage
+from kenmap.render.stats import render_stats
+
+
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo workspace.")] = Path("kenmap-demo"),
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only; do not serve.")] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+) -> None:
+    """Build the synthetic demo city's workspace and run everything on it."""
+    run_demo(out, serve=not no_serve, echo=typer.echo, host=host, port=port)
+
+
+def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str = "127.0.0.1",
+             port: int = 8000) -> Path:
+    """Build, compute and report on the demo city; returns the workspace path."""
+    path = out / "demo.gpkg"
+    echo(f"Building the demo city {CITY_NAME} (SYNTHETIC data, not a real place) at {path}")
+    ws = build_demo_workspace(path)
+    result = validate(ws)
+    for key, info in result["layers"].items():
+        echo(f"  {info['label']} ({key}): {info['count']} areas")
+    echo("  validate: " + ("OK, every layer tiles and nests" if result["ok"] else
+                           f"{len(result['errors'])} error(s)"))
+    echo("")
+    echo(render_stats(ws, "kyushicho", "table"))
+    echo(render_coverage(ws, coverage(ws), "table"))
+    pages = write_all_pages(ws, MapOptions(), out / "maps")
+    echo(f"Map pages (offline, one per layer): {pages['index']}")
+    for page in pages["pages"]:
+        echo(f"  {page['file']}  {page['areas']} areas, {page['bytes'] / 1e6:.2f} MB")
+    if serve:
+        from kenmap.api.server import run_server
+
+        run_server(path, host=host, port=port, echo=echo)
+    return path

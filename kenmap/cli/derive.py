@@ -1,0 +1,56 @@
+"""``kenmap derive``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kenmap.cli.options import (
+    Encoding,
+    WsArg,
+    emit,
+    say,
+)
+
+
+def derive(
+    workspace: WsArg,
+    layer: Annotated[str, typer.Option(help="The upper layer to create.")],
+    from_layer: Annotated[str, typer.Option("--from", help="The lower layer to dissolve.")],
+    by_field: Annotated[Optional[str], typer.Option(
+        help="Child field whose values are the parent codes.")] = None,
+    name_field: Annotated[Optional[str], typer.Option(
+        help="With --by-field: child field holding the parent names.")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(
+        help="CSV with columns child_code,parent_code,parent_name.")] = None,
+    single: Annotated[Optional[str], typer.Option(
+        help="Dissolve all into one area with this name.")] = None,
+    code: Annotated[Optional[str], typer.Option(help="With --single: the area's code.")] = None,
+    encoding: Encoding = None,
+    format: Annotated[str, typer.Option(help="text or json")] = "text",
+) -> None:
+    """Derive an upper layer by dissolving a lower one."""
+    from kenmap.layers.derive import derive_layer
+    from kenmap.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    report = derive_layer(ws, layer=layer, from_layer=from_layer, by_field=by_field,
+                          name_field=name_field, mapping=mapping, single=single, code=code,
+                          encoding=encoding)
+    emit(report.to_dict(), report.lines(), format)
+
+
+def derive_neighbourhoods_cmd(
+    workspace: WsArg,
+    from_layer: Annotated[str, typer.Option("--from", help="The layer to fill below, e.g. "
+                                            "gyoseiku.")],
+    size: Annotated[float, typer.Option(help="Cell size in metres.")] = 200.0,
+) -> None:
+    """Fill the layer below with small cells clipped to each area (隣近所)."""
+    from kenmap.people.neighbourhoods import derive_neighbourhoods
+    from kenmap.workspace import Workspace
+
+    report = derive_neighbourhoods(Workspace.open(workspace), from_layer=from_layer, size=size)
+    say(report.lines())

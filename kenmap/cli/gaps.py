@@ -1,0 +1,42 @@
+"""``kenmap gaps``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from kenmap.cli.options import (
+    CellSize,
+    Detour,
+    OutFile,
+    WithPlanned,
+    WsArg,
+    output,
+)
+
+
+def gaps(
+    workspace: WsArg,
+    layer: Annotated[str, typer.Option(help="Layer key.")],
+    hub_type: Annotated[str, typer.Option(help="Hub type key, e.g. salon.")],
+    radius: Annotated[Optional[float], typer.Option(
+        help="Walking radius in metres; without it an area lacks a hub when none is inside.")
+    ] = None,
+    with_planned: WithPlanned = False,
+    min_reach: Annotated[float, typer.Option(
+        help="With --radius: an area lacks a hub below this % of 65+ reached.")] = 50.0,
+    detour: Detour = 1.3,
+    cell: CellSize = 100.0,
+    format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
+    out: OutFile = None,
+) -> None:
+    """Areas lacking a hub of a type, and the older residents that leaves out."""
+    from kenmap.access.gaps import gap_table
+    from kenmap.render.gaps import render_gaps
+    from kenmap.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,
+                      with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell)
+    output(render_gaps(ws, table, format), out, bom=format == "csv")

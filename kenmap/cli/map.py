@@ -1,0 +1,70 @@
+"""``kenmap map``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kenmap.cli.options import Detour, WsArg
+from kenmap.errors import KenmapError
+
+
+def map_cmd(
+    workspace: WsArg,
+    layer: Annotated[Optional[str], typer.Option(help="Layer key (or --all).")] = None,
+    all_layers: Annotated[bool, typer.Option("--all", help="Every layer plus an index page.")
+                          ] = False,
+    hub_type: Annotated[Optional[str], typer.Option(
+        help="Hub type whose gaps are shown (default: the type expected on the layer).")] = None,
+    radius: Annotated[Optional[float], typer.Option(
+        help="Walking radius in metres: reach circles and distance gaps.")] = None,
+    detour: Detour = 1.3,
+    tiles: Annotated[str, typer.Option(help="none (offline) or osm")] = "none",
+    siting: Annotated[Optional[Path], typer.Option(help="A 'kenmap site' JSON result.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="HTML file, or folder with --all.")] = None,
+    png: Annotated[Optional[Path], typer.Option(help="Also write a printable PNG.")] = None,
+    pdf: Annotated[Optional[Path], typer.Option(help="Also write a printable PDF.")] = None,
+) -> None:
+    """Write Folium map pages that work offline, and printable PNG/PDF."""
+    from kenmap.maps.page import MapOptions
+    from kenmap.maps.pages import write_all_pages, write_layer_page
+    from kenmap.maps.printable import render_print
+    from kenmap.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    site_result = _read_siting(siting) if siting else None
+    options = MapOptions(hub_type=hub_type, radius=radius, tiles=tiles, detour=detour,
+                         siting=site_result)
+    if all_layers:
+        folder = out or Path("maps")
+        result = write_all_pages(ws, options, folder)
+        for page in result["pages"]:
+            typer.echo(f"Wrote {page['file']} ({page['areas']} areas, "
+                       f"{page['bytes'] / 1e6:.2f} MB)")
+        typer.echo(f"Index: {result['index']}")
+        return
+    if layer is None:
+        raise KenmapError("give --layer KEY or --all", field="--layer")
+    target = out or Path(f"{layer}.html")
+    facts = write_layer_page(ws, layer, options, target)
+    typer.echo(f"Wrote {target} ({facts['areas']} areas, {facts['lacking']} lacking, "
+               f"{facts['bytes'] / 1e6:.2f} MB)")
+    for path in (png, pdf):
+        if path is not None:
+            render_print(ws, layer, options, path)
+            typer.echo(f"Wrote {path}")
+
+
+def _read_siting(path: Path) -> dict[str, object]:
+    from kenmap.model.files import read_json
+
+    data = read_json(path, "siting result")
+    if not isinstance(data, dict) or not isinstance(data.get("sites"), list):
+        raise KenmapError("not a siting result (no 'sites' list)", file=path)
+    for i, site in enumerate(data["sites"], start=1):
+        if not isinstance(site, dict) or not all(
+                isinstance(site.get(k), (int, float)) for k in ("lon", "lat")):
+            raise KenmapError("site needs numeric lon and lat", file=path, row=i)
+    return data

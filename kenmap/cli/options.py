@@ -1,0 +1,44 @@
+"""Option types and output helpers shared by the ``kenmap`` commands (one place)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kenmap.errors import KenmapError
+
+WsArg = Annotated[Path, typer.Argument(help="The workspace GeoPackage (.gpkg).")]
+Encoding = Annotated[Optional[str], typer.Option(
+    help="Text encoding of the file (detected when omitted: strict UTF-8, then cp932).")]
+# Options shared by the coverage, gaps, map and site commands: the same reach rule everywhere.
+WithPlanned = Annotated[bool, typer.Option(help="Count planned hubs too.")]
+Detour = Annotated[float, typer.Option(help="Walking distance ÷ straight line.")]
+CellSize = Annotated[float, typer.Option(help="Demand cell size in metres.")]
+OutFile = Annotated[Optional[Path], typer.Option(help="Write to this file.")]
+
+
+def say(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
+
+
+def output(text: str, out: Path | None, *, bom: bool = False) -> None:
+    from kenmap.model.files import write_atomic
+
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_atomic(out, text.encode("utf-8-sig" if bom else "utf-8"))
+        typer.echo(f"Wrote {out}")
+
+def emit(data: dict[str, object], lines: list[str], fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    elif fmt == "text":
+        say(lines)
+    else:
+        raise KenmapError(f"unknown format '{fmt}' (text or json)", field="--format")
+

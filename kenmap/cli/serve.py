@@ -1,0 +1,25 @@
+"""``kenmap serve``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kenmap.cli.options import WsArg
+
+
+def serve(
+    workspace: WsArg,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    token_file: Annotated[Optional[Path], typer.Option(
+        help="File holding the bearer token for edits (or set KENMAP_TOKEN).")] = None,
+    max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted.")] = 200,
+) -> None:
+    """Serve maps, figures, hub edits and imports (FastAPI; docs at /docs)."""
+    from kenmap.api.server import run_server
+
+    run_server(workspace, host=host, port=port, token_file=token_file,
+               max_upload=max_upload_mb * 1024 * 1024, echo=typer.echo)

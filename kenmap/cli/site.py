@@ -1,0 +1,54 @@
+"""``kenmap site``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kenmap.cli.options import Detour, OutFile, WsArg, output
+
+
+def site(
+    workspace: WsArg,
+    hub_type: Annotated[str, typer.Option(help="Type of the new hubs, e.g. ibasho.")],
+    k: Annotated[int, typer.Option(help="How many new sites.")],
+    radius: Annotated[Optional[float], typer.Option(
+        help="Walking radius in metres (default: the type's).")] = None,
+    candidates: Annotated[Optional[Path], typer.Option(
+        help="File of candidate points (CSV lon/lat or a point file).")] = None,
+    candidate_status: Annotated[Optional[str], typer.Option(
+        help="Use hubs with this status as candidates (default: candidate).")] = None,
+    candidate_grid: Annotated[Optional[float], typer.Option(
+        help="Generate candidates on a grid of this spacing inside areas lacking a hub.")
+    ] = None,
+    layer: Annotated[Optional[str], typer.Option(
+        help="Layer whose areas are reported as filled (default: the type's layer).")] = None,
+    solver: Annotated[str, typer.Option(help="exact, greedy or auto")] = "auto",
+    time_limit: Annotated[float, typer.Option(help="Seconds for the exact solver.")] = 30.0,
+    also: Annotated[Optional[list[str]], typer.Option(
+        help="Other hub types whose hubs also count as reach (repeatable).")] = None,
+    one_per_lacking: Annotated[Optional[str], typer.Option(
+        help="Layer (e.g. chiku) each of whose areas lacking a hub must get a new site.")
+    ] = None,
+    detour: Detour = 1.3,
+    apply: Annotated[bool, typer.Option(help="Write the sites as planned hubs.")] = False,
+    format: Annotated[str, typer.Option(help="table or json")] = "table",
+    out: OutFile = None,
+) -> None:
+    """Choose k new hub sites that bring the most older residents within reach."""
+    from kenmap.access.siting import apply_sites
+    from kenmap.access.siting import site as run
+    from kenmap.render.siting import render_siting
+    from kenmap.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    result = run(ws, hub_type=hub_type, k=k, radius=radius, candidates_file=candidates,
+                 candidate_status=candidate_status, candidate_grid=candidate_grid, layer=layer,
+                 solver=solver, time_limit=time_limit, also=also, detour=detour,
+                 one_per_lacking=one_per_lacking)
+    if apply:
+        ids = apply_sites(ws, result)
+        result["applied_hub_ids"] = ids
+    output(render_siting(ws, result, format), out)

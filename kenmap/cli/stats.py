@@ -1,0 +1,23 @@
+"""``kenmap stats``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kenmap.cli.options import OutFile, WsArg, output
+
+
+def stats(
+    workspace: WsArg,
+    layer: Annotated[str, typer.Option(help="Layer key.")],
+    format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
+    out: OutFile = None,
+) -> None:
+    """Population, 65+, 75+, households, aging rates, area and hubs of every area."""
+    from kenmap.render.stats import render_stats
+    from kenmap.workspace import Workspace
+
+    text = render_stats(Workspace.open(workspace), layer, format)
+    output(text, out, bom=format == "csv")

@@ -1,0 +1,147 @@
+"""Editing single hubs (add, change, move, delete) with optimistic versioning.
+
+Each hub carries a ``version``; a change names the version it was based on, and a change based
+on an old version is refused, so two planners editing at once never overwrite each other.
+Every edit is one SQLite transaction in the workspace (no copy of the file), and the version
+check happens inside it, under the workspace lock, so an acknowledged edit is never lost.
+Hub ids are never reused: the next id is kept in the workspace metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from kenmap.errors import ConflictError, KenmapError, NotFoundError
+from kenmap.hubs.table import EDITABLE, HUBS, STATUSES, hub_record
+from kenmap.layers.locate import locate
+from kenmap.model.catalogue import catalogue_of
+from kenmap.workspace import Edit, Workspace
+
+#: Kept for callers of the first version; both are the errors of :mod:`kenmap.errors`.
+VersionConflict = ConflictError
+NotFound = NotFoundError
+
+
+def _check(ws: Workspace, values: dict[str, Any]) -> None:
+    catalogue = catalogue_of(ws.get("hub_types"))
+    if "type" in values:
+        catalogue.get(str(values["type"]))
+    if "status" in values and values["status"] not in STATUSES:
+        raise KenmapError(f"status must be one of {', '.join(STATUSES)}", field="status")
+    if "name" in values and not str(values["name"] or "").strip():
+        raise KenmapError("a hub needs a name", field="name")
+
+
+def _point(ws: Workspace, lon: float, lat: float) -> tuple[shapely.Point, dict[str, Any]]:
+    """The point in the workspace CRS and its area codes; refused outside the city."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise KenmapError(f"({lon}, {lat}) is not a longitude/latitude", field="lon")
+    point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(ws.crs_epsg).iloc[0]
+    return point, _areas_of(ws, point, lon=lon, lat=lat)
+
+
+def _areas_of(ws: Workspace, point: shapely.Point, *, lon: float | None = None,
+              lat: float | None = None) -> dict[str, Any]:
+    located = locate(ws, gpd.GeoSeries([point], crs=ws.crs_epsg))
+    if located.iloc[0].isna().all():
+        where = f"({lon}, {lat})" if lon is not None else "the point"
+        raise KenmapError(f"{where} is outside the city (longitude and latitude swapped?)",
+                          field="lon")
+    return {str(k): (None if pd.isna(v) else str(v)) for k, v in located.iloc[0].items()}
+
+
+def _next_id(change: Edit) -> int:
+    """A hub id never used before in this workspace (deleted ids are not reused)."""
+    row = change.con.execute(f'SELECT MAX(id) FROM "{HUBS}"').fetchone()
+    highest = int(row[0]) if row and row[0] is not None else 0
+    return max(highest + 1, int(change.ws.get("next_hub_id", 1)))
+
+
+def _record(ws: Workspace, hub_id: int) -> dict[str, Any]:
+    rows = ws.read_where(HUBS, "id", hub_id)
+    return hub_record(rows.iloc[0], rows.crs.to_epsg())
+
+
+def add_hub(ws: Workspace, values: dict[str, Any], point: shapely.Point | None = None
+            ) -> dict[str, Any]:
+    """Add one hub (``type``, ``name``, ``lon``, ``lat`` and optional fields).
+
+    ``point`` (in the workspace CRS) overrides lon/lat when the exact position is known.
+    """
+    if ws.crs_epsg is None:
+        raise KenmapError("import areas before adding hubs")
+    for key in ("type", "name", "lon", "lat"):
+        if values.get(key) is None:
+            raise KenmapError("required", field=key)
+    values = {**values, "status": values.get("status") or "existing"}
+    _check(ws, values)
+    if point is None:
+        point, areas = _point(ws, float(values["lon"]), float(values["lat"]))
+    else:
+        areas = _areas_of(ws, point)
+    row = {k: values.get(k) for k in EDITABLE}
+    if HUBS not in ws.tables():
+        with ws.transaction() as tx:  # the first hub creates the table
+            new_id = max(1, int(tx.get("next_hub_id", 1)))
+            row.update({"id": new_id, "version": 1, "source": "api", "source_row": None,
+                        **areas})
+            tx.write_table(HUBS, gpd.GeoDataFrame([row], geometry=[point], crs=tx.crs_epsg))
+            tx.put("next_hub_id", new_id + 1)
+            tx.record("add hub", id=new_id)
+        return _record(ws, new_id)
+    with ws.edit() as change:
+        new_id = _next_id(change)
+        row.update({"id": new_id, "version": 1, "source": "api", "source_row": None, **areas})
+        change.insert(HUBS, row, point=(point.x, point.y))
+        ws.put("next_hub_id", new_id + 1)
+        ws.record("add hub", id=new_id)
+    return _record(ws, new_id)
+
+
+def _current_version(change: Edit, hub_id: int, version: int | None) -> int:
+    row = change.con.execute(f'SELECT version FROM "{HUBS}" WHERE id = ?', (hub_id,)
+                             ).fetchone() if HUBS in change.ws.tables() else None
+    if row is None:
+        raise NotFoundError(f"no hub with id {hub_id}", field="id")
+    current = int(row[0])
+    if version is None:
+        raise KenmapError("give the version your change is based on", field="version")
+    if version != current:
+        raise ConflictError(f"hub {hub_id} is at version {current}, your change was based on "
+                            f"version {version}: reload it and try again", field="version")
+    return current
+
+
+def update_hub(ws: Workspace, hub_id: int, version: int | None, changes: dict[str, Any]
+               ) -> dict[str, Any]:
+    """Change fields of a hub, or move it (``lon``/``lat``), if ``version`` is current."""
+    _check(ws, changes)
+    moved = "lon" in changes or "lat" in changes
+    with ws.edit() as change:
+        current = _current_version(change, hub_id, version)
+        values = {key: changes[key] for key in EDITABLE if key in changes}
+        xy = None
+        if moved:
+            old = ws.read_where(HUBS, "id", hub_id).to_crs(4326).geometry.iloc[0]
+            lon = float(changes["lon"]) if changes.get("lon") is not None else old.x
+            lat = float(changes["lat"]) if changes.get("lat") is not None else old.y
+            point, areas = _point(ws, lon, lat)
+            values.update(areas)
+            xy = (point.x, point.y)
+        values["version"] = current + 1
+        change.update(HUBS, "id", hub_id, values, point=xy)
+        ws.record("update hub", id=hub_id)
+    return _record(ws, hub_id)
+
+
+def delete_hub(ws: Workspace, hub_id: int, version: int | None) -> None:
+    """Delete a hub if ``version`` is current."""
+    with ws.edit() as change:
+        _current_version(change, hub_id, version)
+        change.delete(HUBS, "id", hub_id)
+        ws.put("next_hub_id", max(_next_id(change), hub_id + 1))
+        ws.record("delete hub", id=hub_id)

@@ -1,0 +1,310 @@
+"""Hubs: points with a type, status and schedule, located in their area on every layer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from kenmap.errors import KenmapError
+from kenmap.geo.crs import parse_crs
+from kenmap.geo.table_io import read_table
+from kenmap.geo.vector_io import ROW, VECTOR_SUFFIXES, read_vector
+from kenmap.hubs.table import HUBS, STATUSES, read_hubs
+from kenmap.layers.hierarchy import filled_layers
+from kenmap.layers.locate import area_column, locate, located_share
+from kenmap.layers.names import normalise_name
+from kenmap.model.catalogue import catalogue_of
+from kenmap.model.report import Report, listing
+from kenmap.workspace import Workspace
+
+#: Hubs of one type closer than this (m) are the same place.
+DUPLICATE_M = 5.0
+#: Optional hub fields and the column names offices use for them.
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "address": ("address", "住所", "所在地"),
+    "schedule": ("schedule", "開催", "開催頻度", "開設", "頻度"),
+    "host": ("host", "会場", "施設", "場所"),
+    "operator": ("operator", "運営", "運営者", "運営主体", "実施主体"),
+    "responsible": ("responsible", "担当区域", "担当", "担当地区"),
+    "status": ("status", "状態", "区分"),
+}
+_STATUS_WORDS = {"既存": "existing", "開設済": "existing", "計画": "planned", "予定": "planned",
+                 "候補": "candidate"}
+
+
+
+
+
+
+def _schedule(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    return "常設" if text in ("常設", "permanent", "毎日") else text
+
+
+def _status(value: object, default: str, file: str, row: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+        return default
+    text = str(value).strip()
+    text = _STATUS_WORDS.get(text, text.lower())
+    if text not in STATUSES:
+        raise KenmapError(f"status '{value}' must be one of {', '.join(STATUSES)} (or 既存/計画/"
+                          "候補)", file=file, row=row, field="status")
+    return text
+
+
+def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
+                 lat_field: str | None, x_field: str | None, y_field: str | None,
+                 crs: str | None) -> gpd.GeoDataFrame:
+    suffix = path.suffix.lower()
+    if suffix in VECTOR_SUFFIXES or suffix == ".zip":
+        frames = [src.frame for src in read_vector(path, encoding=encoding, crs=crs)]
+        frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+        kinds = frame.geometry.geom_type
+        wrong = ~kinds.isin(["Point", "MultiPoint"]) | frame.geometry.isna()
+        if wrong.any():
+            i = int(np.flatnonzero(wrong.to_numpy())[0])
+            raise KenmapError(f"hubs must be points; this is a {kinds.iloc[i]}", file=path,
+                              row=int(frame[ROW].iloc[i]))
+        frame["geometry"] = frame.geometry.centroid if (kinds == "MultiPoint").any() \
+            else frame.geometry
+        return frame
+    table = read_table(path, encoding=encoding)
+    table[ROW] = np.arange(len(table)) + 2
+    if lon_field and lat_field:
+        xcol, ycol, source_crs = lon_field, lat_field, crs or "6668"
+    elif x_field and y_field:
+        if not crs:
+            raise KenmapError("--x-field/--y-field need --crs (e.g. 6673 for zone V)",
+                              field="--crs")
+        xcol, ycol, source_crs = x_field, y_field, crs
+    else:
+        lower = {c.lower(): c for c in table.columns}
+        guess = [(lower.get(a), lower.get(b)) for a, b in
+                 (("lon", "lat"), ("longitude", "latitude"), ("経度", "緯度"), ("x", "y"))]
+        found = next(((a, b) for a, b in guess if a and b), None)
+        if found is None:
+            raise KenmapError("no coordinate columns found; give --lon-field/--lat-field or "
+                              "--x-field/--y-field with --crs", file=path)
+        xcol, ycol = found
+        source_crs = crs or "6668"
+    for col in (xcol, ycol):
+        if col not in table.columns:
+            raise KenmapError(f"no such column; columns are {listing(list(table.columns), 12)}",
+                              file=path, field=col)
+    coords = {}
+    for col in (xcol, ycol):
+        values = pd.to_numeric(table[col].astype(str).str.strip(), errors="coerce")
+        bad = values.isna() | ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise KenmapError(f"'{table[col].iloc[i]}' is not a coordinate", file=path,
+                              row=int(table[ROW].iloc[i]), field=col)
+        coords[col] = values.to_numpy(dtype=float)
+    target = parse_crs(source_crs)
+    if target.is_geographic:
+        lon, lat = coords[xcol], coords[ycol]
+        out_of_range = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+        if out_of_range.any():
+            i = int(np.flatnonzero(out_of_range)[0])
+            if abs(lon[i]) <= 90 and abs(lat[i]) <= 180:
+                why = (f"latitude {lat[i]} is impossible: longitude and latitude look "
+                       f"swapped (columns {xcol}, {ycol})")
+            else:
+                why = (f"({lon[i]}, {lat[i]}) is not a longitude/latitude; give --x-field/"
+                       "--y-field and --crs for projected coordinates")
+            raise KenmapError(why, file=path, row=int(table[ROW].iloc[i]))
+    geometry = gpd.points_from_xy(coords[xcol], coords[ycol], crs=target)
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=target)
+
+
+def _types(frame: pd.DataFrame, *, path: Path, hub_type: str | None, type_field: str | None,
+           type_map: Path | None, known: set[str], encoding: str | None
+           ) -> pd.Series:
+    if hub_type is not None:
+        if hub_type not in known:
+            raise KenmapError(f"unknown hub type '{hub_type}'; known types are "
+                              f"{', '.join(sorted(known))} (add one with 'kenmap types add')",
+                              field="--type")
+        return pd.Series(hub_type, index=frame.index, dtype=object)
+    if type_field is None:
+        raise KenmapError("give --type KEY or --type-field FIELD")
+    if type_field not in frame.columns:
+        raise KenmapError(f"no such column; columns are {listing(list(frame.columns), 12)}",
+                          file=path, field=type_field)
+    values = frame[type_field].astype(str).str.strip()
+    if type_map is None:
+        return values.astype(object)
+    rules = read_table(type_map, encoding=encoding)
+    if not {"value", "type"}.issubset(rules.columns):
+        raise KenmapError("type map needs columns value,type[,match] (match: exact, contains, "
+                          "prefix, suffix)", file=type_map)
+    out = pd.Series(None, index=frame.index, dtype=object)
+    norm = values.map(normalise_name)
+    for i, rule in rules.iterrows():
+        how = str(rule.get("match", "") or "exact").strip() or "exact"
+        value = normalise_name(rule["value"])
+        if str(rule["type"]).strip() not in known:
+            raise KenmapError(f"unknown hub type '{rule['type']}'", file=type_map,
+                              row=int(str(i)) + 2, field="type")
+        if rule["value"] == "*":
+            hit = pd.Series(True, index=frame.index)
+        elif how == "exact":
+            hit = norm == value
+        elif how == "contains":
+            hit = norm.str.contains(re.escape(value))
+        elif how == "prefix":
+            hit = norm.str.startswith(value)
+        elif how == "suffix":
+            hit = norm.str.endswith(value)
+        else:
+            raise KenmapError(f"match '{how}' must be exact, contains, prefix or suffix",
+                              file=type_map, row=int(str(i)) + 2, field="match")
+        out[hit & out.isna()] = str(rule["type"]).strip()  # first matching rule wins
+    return out
+
+
+
+
+def import_hubs(
+    ws: Workspace,
+    path: str | Path,
+    *,
+    hub_type: str | None = None,
+    type_field: str | None = None,
+    type_map: str | Path | None = None,
+    name_field: str | None = None,
+    lon_field: str | None = None,
+    lat_field: str | None = None,
+    x_field: str | None = None,
+    y_field: str | None = None,
+    crs: str | None = None,
+    status: str = "existing",
+    encoding: str | None = None,
+    replace: bool = False,
+) -> Report:
+    """Import hubs from a table with coordinates or a point file, all-or-nothing."""
+    path = Path(path)
+    if status not in STATUSES:
+        raise KenmapError(f"--status must be one of {', '.join(STATUSES)}", field="--status")
+    if ws.crs_epsg is None:
+        raise KenmapError("import areas before hubs: hubs are located in the areas")
+    catalogue = catalogue_of(ws.get("hub_types"))
+    frame = _read_points(path, encoding=encoding, lon_field=lon_field, lat_field=lat_field,
+                         x_field=x_field, y_field=y_field, crs=crs)
+    if len(frame) == 0:
+        raise KenmapError("no hubs in the file", file=path)
+    file = str(path)
+    types = _types(frame, path=path, hub_type=hub_type, type_field=type_field,
+                   type_map=Path(type_map) if type_map else None, known=set(catalogue.types),
+                   encoding=encoding)
+    if name_field is None:
+        name_field = next((c for c in ("name", "名称", "施設名", "施設・場所名", "拠点名")
+                           if c in frame.columns), None)
+    if name_field is None or name_field not in frame.columns:
+        raise KenmapError("no name column; give --name-field", file=path, field=name_field)
+    report = Report("")
+    unknown = ~types.isin(set(catalogue.types))
+    if unknown.all():
+        raise KenmapError(f"no row has a known hub type (values such as "
+                          f"{listing(sorted(set(types.dropna().astype(str)))[:5], 5)}); known "
+                          f"types are {', '.join(catalogue.types)}", file=path,
+                          field=type_field or "--type")
+    if unknown.any():
+        labels = [f"row {r} {n} ({t})" for r, n, t in
+                  zip(frame.loc[unknown, ROW], frame.loc[unknown, name_field], types[unknown])]
+        report.warnings.append(f"{int(unknown.sum())} row(s) of unknown type left out: "
+                               f"{listing(labels)}")
+    keep = ~unknown
+    frame, types = frame[keep], types[keep]
+
+    hubs = gpd.GeoDataFrame({"type": types.to_numpy(),
+                             "name": frame[name_field].astype(str).str.strip().to_numpy()},
+                            geometry=frame.geometry.to_crs(ws.crs_epsg).to_numpy(),
+                            crs=ws.crs_epsg)
+    for fld, names in OPTIONAL_FIELDS.items():
+        col = next((c for c in names if c in frame.columns), None)
+        hubs[fld] = frame[col].to_numpy() if col else None
+    hubs["status"] = [_status(v, status, file, int(r)) for v, r in
+                      zip(hubs["status"], frame[ROW])]
+    hubs["schedule"] = hubs["schedule"].map(_schedule)
+    for fld in ("address", "host", "operator", "responsible"):
+        hubs[fld] = hubs[fld].map(lambda v: None if v is None or str(v).strip() in ("", "nan")
+                                  else str(v).strip())
+    hubs["source"] = path.name
+    hubs["source_row"] = frame[ROW].to_numpy()
+
+    located = locate(ws, hubs.geometry)
+    top = filled_layers(ws)[0]
+    outside = located[area_column(top)].isna().to_numpy()
+    if outside.mean() > 0.5:
+        # Most hubs outside the city: coordinates swapped or in the wrong CRS.
+        swapped = gpd.GeoSeries(shapely.transform(frame.geometry.to_numpy(),
+                                                  lambda xy: xy[:, ::-1]), crs=frame.crs)
+        hint = ""
+        try:
+            if located_share(ws, swapped.to_crs(ws.crs_epsg)) > 0.5:
+                hint = "; with longitude and latitude swapped they would fall inside: check " \
+                       "which column is which"
+        except Exception:  # noqa: BLE001 - swapped values may not even be coordinates
+            hint = ""
+        if not hint:
+            hint = "; check the coordinate columns and --crs"
+        raise KenmapError(f"{int(outside.sum())} of {len(hubs)} hubs fall outside the city "
+                          f"(e.g. row {int(frame[ROW].iloc[int(np.argmax(outside))])}){hint}",
+                          file=path)
+    if outside.any():
+        labels = [f"row {r} {n}" for r, n in zip(hubs.loc[outside, "source_row"],
+                                                 hubs.loc[outside, "name"])]
+        report.warnings.append(f"{int(outside.sum())} hub(s) outside the city (kept, in no "
+                               f"area): {listing(labels)}")
+    hubs = pd.concat([hubs, located], axis=1)
+
+    existing = gpd.GeoDataFrame() if replace else read_hubs(ws)
+    start_id = int(existing["id"].max()) + 1 if len(existing) else 1
+    hubs.insert(0, "id", np.arange(start_id, start_id + len(hubs)))
+    hubs["version"] = 1
+    combined = gpd.GeoDataFrame(pd.concat([existing, hubs], ignore_index=True),
+                                geometry="geometry", crs=ws.crs_epsg)
+    dup = _duplicates(combined)
+    new_dup = dup & combined["id"].isin(hubs["id"]).to_numpy()
+    if new_dup.any():
+        labels = [f"row {r} {n}" for r, n in zip(combined.loc[new_dup, "source_row"],
+                                                 combined.loc[new_dup, "name"])]
+        report.warnings.append(f"{int(new_dup.sum())} duplicate(s) (same type within "
+                               f"{DUPLICATE_M:.0f} m of another) left out: {listing(labels)}")
+        combined = combined[~new_dup]
+    added = int((combined["id"] >= start_id).sum())
+    with ws.transaction() as tx:
+        tx.write_table(HUBS, combined)
+        tx.record("import hubs", file=file, count=added)
+    counts = combined[combined["id"] >= start_id]["type"].value_counts()
+    report.title = f"Imported {added} hubs from {path.name}: " + ", ".join(
+        f"{catalogue.types[t].label} {n}" for t, n in counts.items())
+    report.facts.update({"count": added, "by_type": {str(k): int(v) for k, v in counts.items()},
+                         "outside": int(outside.sum())})
+    return report
+
+
+
+
+
+
+def _duplicates(hubs: gpd.GeoDataFrame) -> np.ndarray:
+    """Rows that repeat an earlier hub of the same type at the same place."""
+    geoms = hubs.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="dwithin", distance=DUPLICATE_M)
+    types = hubs["type"].to_numpy()
+    later = (a < b) & (types[a] == types[b])
+    dup = np.zeros(len(hubs), dtype=bool)
+    dup[b[later]] = True
+    return dup

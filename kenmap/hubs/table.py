@@ -1,0 +1,39 @@
+"""The hubs table: what is stored for each hub, and reading it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from kenmap.workspace import Workspace
+
+HUBS = "hubs"
+STATUSES = ("existing", "planned", "candidate")
+EDITABLE = ("type", "name", "status", "address", "schedule", "host", "operator", "responsible")
+
+
+def read_hubs(ws: Workspace) -> gpd.GeoDataFrame:
+    """The workspace's hubs (an empty frame when there are none)."""
+    if HUBS not in ws.tables():
+        return gpd.GeoDataFrame({"id": pd.Series(dtype="int64"), "type": pd.Series(dtype=object),
+                                 "name": pd.Series(dtype=object),
+                                 "status": pd.Series(dtype=object)},
+                                geometry=gpd.GeoSeries([], crs=ws.crs_epsg))
+    return ws.read_table(HUBS)
+
+
+def hub_record(row: pd.Series, crs: int | None) -> dict[str, Any]:
+    """A hub as JSON: its fields, lon/lat and area codes."""
+    point = gpd.GeoSeries([row.geometry], crs=crs).to_crs(4326).iloc[0]
+    out: dict[str, Any] = {"id": int(row["id"]), "version": int(row["version"]),
+                           "lon": round(point.x, 7), "lat": round(point.y, 7)}
+    for key in EDITABLE:
+        value = row.get(key)
+        out[key] = None if value is None or (isinstance(value, float) and np.isnan(value)) \
+            else str(value)
+    out["areas"] = {k.removeprefix("area_"): (None if pd.isna(v) else str(v))
+                    for k, v in row.items() if str(k).startswith("area_")}
+    return out

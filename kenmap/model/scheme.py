@@ -1,0 +1,116 @@
+"""Layer schemes: the ordered 圏域 layers a municipality plans with."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kenmap.errors import KenmapError
+from kenmap.model.files import read_toml
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a scheme: ascii key, Japanese label, optional expected count."""
+
+    key: str
+    label: str
+    expected: int | None = None
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Layers from the top (the whole municipality) down to the finest."""
+
+    name: str
+    layers: tuple[Layer, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [layer.key for layer in self.layers]
+
+    def layer(self, key: str) -> Layer:
+        """The layer with this key, or a clear error listing the valid keys."""
+        for layer in self.layers:
+            if layer.key == key:
+                return layer
+        raise KenmapError(
+            f"unknown layer '{key}'; this workspace's layers are {', '.join(self.keys)}",
+            field="--layer")
+
+    def index(self, key: str) -> int:
+        return self.keys.index(self.layer(key).key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "layers": [asdict(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "scheme") -> Scheme:
+        name = data.get("name")
+        layers = data.get("layers")
+        if not isinstance(name, str) or not name.strip():
+            raise KenmapError("a scheme needs a name", file=source, field="name")
+        if not isinstance(layers, list) or not layers:
+            raise KenmapError("a scheme needs at least one [[layers]] entry", file=source,
+                              field="layers")
+        parsed = []
+        for i, entry in enumerate(layers, start=1):
+            if not isinstance(entry, dict):
+                raise KenmapError("each layer must be a table", file=source, row=i)
+            key, label, expected = entry.get("key"), entry.get("label"), entry.get("expected")
+            if not isinstance(key, str) or not _KEY.match(key):
+                raise KenmapError(
+                    f"layer key {key!r} must be lower-case ascii (a-z, 0-9, _), starting with "
+                    "a letter", file=source, row=i, field="key")
+            if not isinstance(label, str) or not label.strip():
+                raise KenmapError("layer needs a label", file=source, row=i, field="label")
+            if expected is not None and (not isinstance(expected, int) or expected < 1):
+                raise KenmapError("expected must be a positive whole number", file=source,
+                                  row=i, field="expected")
+            parsed.append(Layer(key, label, expected))
+        keys = [layer.key for layer in parsed]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise KenmapError(f"layer key(s) used twice: {', '.join(dupes)}", file=source)
+        return cls(name.strip(), tuple(parsed))
+
+
+PRESETS: dict[str, Scheme] = {
+    "toyooka": Scheme(
+        "豊岡型（市・旧市町・地区・行政区・隣近所）",
+        (
+            Layer("shi", "市", 1),
+            Layer("kyushicho", "旧市町", 6),
+            Layer("chiku", "地区", 29),
+            Layer("gyoseiku", "行政区", 359),
+            Layer("tonarikinjo", "隣近所"),
+        ),
+    ),
+    "yonago": Scheme(
+        "米子型（市全域・日常生活圏域・公民館区域・近隣）",
+        (
+            Layer("shi", "市全域", 1),
+            Layer("nichijo", "日常生活圏域"),
+            Layer("kominkan", "公民館区域"),
+            Layer("jichikai", "近隣・自治会"),
+        ),
+    ),
+}
+
+
+def load_scheme(spec: str | None) -> Scheme:
+    """A preset by name (default ``toyooka``) or a scheme TOML file."""
+    if spec is None:
+        return PRESETS["toyooka"]
+    if spec in PRESETS:
+        return PRESETS[spec]
+    path = Path(spec)
+    if path.suffix.lower() != ".toml":
+        raise KenmapError(
+            f"unknown scheme '{spec}': use {' or '.join(PRESETS)} or a .toml file",
+            field="--scheme")
+    return Scheme.from_dict(read_toml(path), source=str(path))

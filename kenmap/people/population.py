@@ -1,0 +1,344 @@
+"""Importing population tables (counts by age) and joining them to a layer's areas."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kenmap.errors import KenmapError
+from kenmap.geo.table_io import read_table
+from kenmap.geo.vector_io import ROW, VECTOR_SUFFIXES, read_vector
+from kenmap.geo.where import filter_rows
+from kenmap.layers import estat
+from kenmap.layers.areas import code_text
+from kenmap.layers.hierarchy import filled_layers
+from kenmap.layers.names import normalise_name
+from kenmap.model.report import Report, listing
+from kenmap.people.counts import band_coverage, find_bands, parse_counts, reaggregated
+from kenmap.workspace import Workspace
+
+FIGURES = ["total", "pop65", "pop75", "households"]
+TOTAL_HEADERS = {"総数", "総人口", "人口総数", "人口", "合計", "計", "total", "JINKO", "人口(人)"}
+HOUSEHOLD_HEADERS = {"世帯数", "世帯", "一般世帯数", "世帯総数", "SETAI", "households"}
+TOTAL_ROW_NAMES = {"総数", "合計", "計", "総計", "全市", "市計", "全体", "市全体", "全域", "区計"}
+
+
+def table_name(layer: str) -> str:
+    return f"population_{layer}"
+
+
+def _flat(col: object) -> str:
+    if isinstance(col, tuple):
+        parts = [str(p).strip() for p in col if not str(p).startswith("Unnamed") and str(p).strip()]
+        return " / ".join(parts)
+    return str(col).strip()
+
+
+def _last_part(col: str) -> str:
+    return unicodedata.normalize("NFKC", col.split(" / ")[-1]).replace(" ", "")
+
+
+def _check_merged_header(path: Path, header_rows: int) -> None:
+    """Merged cells that reach below the header rows mean --header-rows is wrong."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=False)
+    sheet = book.worksheets[0]
+    merges = list(sheet.merged_cells.ranges)
+    for merged in merges:  # a heading merged down past the header rows
+        if merged.min_row <= header_rows < merged.max_row:
+            raise KenmapError(
+                f"merged header cells {merged.coord} span rows {merged.min_row}–"
+                f"{merged.max_row} but --header-rows is {header_rows}; give --header-rows "
+                f"{merged.max_row}", file=path)
+    for merged in merges:  # a heading merged across columns in the last header row
+        if merged.min_row == header_rows and merged.min_col != merged.max_col:
+            raise KenmapError(
+                f"merged header cells {merged.coord}: each column needs its own heading; if "
+                f"the row below holds the sub-headings, give --header-rows {header_rows + 1}",
+                file=path)
+
+
+def _read(path: Path, encoding: str | None, header_rows: int) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in VECTOR_SUFFIXES or suffix == ".zip":
+        frames = []
+        for src in read_vector(path, encoding=encoding, require_crs=False):
+            frame = src.frame
+            if estat.is_estat(frame):
+                # The same conventions as the boundary import: water out, enclaves summed.
+                frame = frame[~estat.water_mask(frame)]
+                frame, _ = estat.dissolve_enclaves(frame, "KEY_CODE")
+            frames.append(pd.DataFrame(frame.drop(columns="geometry")))
+        return pd.DataFrame(pd.concat(frames, ignore_index=True))
+    if suffix in (".xlsx", ".xlsm") and path.exists():
+        _check_merged_header(path, header_rows)
+    table = read_table(path, encoding=encoding, header_rows=header_rows)
+    table.columns = [_flat(c) for c in table.columns]
+    if header_rows > 1 and suffix in (".xlsx", ".xlsm"):
+        # Excel: ffill of merged group headings is done by pandas; nothing more to do.
+        pass
+    table[ROW] = np.arange(len(table)) + header_rows + 1
+    blank = table.drop(columns=ROW).apply(lambda c: c.astype(str).str.strip().isin(["", "nan"]))
+    return table[~blank.all(axis=1)].reset_index(drop=True)
+
+
+def _pick(columns: list[str], given: str | None, names: set[str], option: str,
+          file: Path) -> str | None:
+    if given is not None:
+        if given not in columns:
+            raise KenmapError(f"no such column (given as {option}); columns are "
+                              f"{listing(columns, 12)}", file=file, field=given)
+        return given
+    for col in columns:
+        if _last_part(col) in names and "再掲" not in col:
+            return col
+    return None
+
+
+def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
+             pop65_field: str | None, pop75_field: str | None, households_field: str | None,
+             notes: list[str]) -> tuple[pd.DataFrame, int]:
+    """Total / 65+ / 75+ / households per row, from named columns or summed age bands."""
+    columns = [c for c in table.columns if c != ROW]
+    bands = find_bands(columns)
+    file = str(path)
+    rows = table[ROW]
+    missing = 0
+    parsed: dict[str, pd.Series] = {}
+
+    def counts(col: str) -> pd.Series:
+        nonlocal missing
+        if col not in parsed:
+            parsed[col], n = parse_counts(table[col], file=file, field=col, rows=rows)
+            missing += n
+        return parsed[col]
+
+    def band_sum(start: int) -> pd.Series:
+        # min_count: a row with any suppressed band has no 65+ figure (never a partial sum).
+        cols = [counts(b.column) for b in bands if b.start >= start]
+        stacked = pd.concat(cols, axis=1)
+        return stacked.sum(axis=1, min_count=len(cols)).where(stacked.notna().all(axis=1))
+
+    out = pd.DataFrame(index=table.index)
+    total_col = _pick(columns, total_field, TOTAL_HEADERS, "--total-field", path)
+    if total_col is not None:
+        out["total"] = counts(total_col)
+        notes.append(f"total from column '{total_col}'")
+    elif band_coverage(bands, 0):
+        unknown = next((c for c in columns if "不詳" in c), None)
+        out["total"] = band_sum(0) + (counts(unknown).fillna(0) if unknown else 0)
+        notes.append(f"total summed from {len(bands)} age bands"
+                     + (f" and '{unknown}'" if unknown else ""))
+    else:
+        raise KenmapError("no total population column found (looked for 総数, 人口, 合計 …) "
+                          "and the age bands do not start at 0; give --total-field", file=path)
+    for fig, age, given, option in (("pop65", 65, pop65_field, "--pop65-field"),
+                                    ("pop75", 75, pop75_field, "--pop75-field")):
+        if given is not None:
+            out[fig] = counts(_pick(columns, given, set(), option, path) or given)
+            notes.append(f"{fig} from column '{given}'")
+        elif band_coverage(bands, age):
+            out[fig] = band_sum(age)
+            n = sum(b.start >= age for b in bands)
+            notes.append(f"{fig} summed from {n} age bands ({bands[-1].column} at the top)")
+        elif (col := reaggregated(columns, age)) is not None:
+            out[fig] = counts(col)
+            notes.append(f"{fig} from column '{col}'")
+        else:
+            out[fig] = np.nan
+    hh = _pick(columns, households_field, HOUSEHOLD_HEADERS, "--households-field", path)
+    out["households"] = counts(hh) if hh else np.nan
+    for band in bands:
+        out[f"age_{band.start}" + (f"_{band.end}" if band.end is not None else "_plus")] = \
+            counts(band.column)
+    for part, whole, part_label, whole_label, field in (
+            ("pop65", "total", "65歳以上", "the total", pop65_field or "65+"),
+            ("pop75", "pop65", "75歳以上", "65歳以上", pop75_field or "75+")):
+        too_many = out[part] > out[whole]
+        if too_many.any():
+            i = int(np.flatnonzero(too_many.to_numpy())[0])
+            raise KenmapError(f"{part_label} ({out[part].iloc[i]:.0f}) is larger than "
+                              f"{whole_label} ({out[whole].iloc[i]:.0f})", file=path,
+                              row=int(rows.iloc[i]), field=field)
+    return out, missing
+
+
+def _area_keys(ws: Workspace, layer: str, with_parent: bool) -> dict[tuple[str, str], list[str]]:
+    """(normalised ancestor name or '', normalised name) → codes of the layer's areas."""
+    areas = ws.read_attributes(layer)
+    keys: dict[tuple[str, str], list[str]] = {}
+    ancestors: list[list[str]] = [[] for _ in range(len(areas))]
+    if with_parent:
+        codes = areas["parent_code"].tolist()
+        keys_order = filled_layers(ws)
+        for upper in reversed(keys_order[: keys_order.index(layer)]):
+            frame = ws.read_attributes(upper)
+            names = dict(zip(frame["code"], frame["name"]))
+            parents = dict(zip(frame["code"], frame["parent_code"]))
+            for i, code in enumerate(codes):
+                if code in names:
+                    ancestors[i].append(normalise_name(names[code]))
+            codes = [parents.get(c) for c in codes]
+    for i, (code, name) in enumerate(zip(areas["code"], areas["name"])):
+        for anc in ancestors[i] if with_parent else [""]:
+            keys.setdefault((anc, normalise_name(name)), []).append(code)
+    return keys
+
+
+def _upper_names(ws: Workspace, layer: str) -> set[str]:
+    keys_order = filled_layers(ws)
+    names: set[str] = set()
+    for upper in keys_order[: keys_order.index(layer)] if layer in keys_order else []:
+        names |= {normalise_name(n) for n in ws.read_attributes(upper)["name"]}
+    return names
+
+
+def import_population(
+    ws: Workspace,
+    path: str | Path,
+    *,
+    layer: str,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    parent_name_field: str | None = None,
+    total_field: str | None = None,
+    pop65_field: str | None = None,
+    pop75_field: str | None = None,
+    households_field: str | None = None,
+    encoding: str | None = None,
+    header_rows: int = 1,
+    as_of: str | None = None,
+    source: str | None = None,
+    where: str | None = None,
+) -> Report:
+    """Join a population table to a layer's areas and store it, all-or-nothing."""
+    path = Path(path)
+    layer_def = ws.scheme.layer(layer)
+    if (code_field is None) == (name_field is None):
+        raise KenmapError("give exactly one of --code-field or --name-field")
+    if parent_name_field and not name_field:
+        raise KenmapError("--parent-name-field goes with --name-field")
+    if header_rows < 1:
+        raise KenmapError("--header-rows must be at least 1", field="--header-rows")
+    if as_of is not None:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            raise KenmapError(f"'{as_of}' is not a date (YYYY-MM-DD)", field="--as-of") from None
+    areas = ws.read_attributes(layer)
+    if len(areas) == 0:
+        raise KenmapError(f"layer {layer} ({layer_def.label}) has no areas yet; import them "
+                          "first", field="--layer")
+    table = _read(path, encoding, header_rows)
+    if where:
+        table = filter_rows(table, where).reset_index(drop=True)
+    if len(table) == 0:
+        raise KenmapError("table has no rows" + (f" matching --where {where}" if where else ""),
+                          file=path)
+    columns = [c for c in table.columns if c != ROW]
+    key_field = code_field or name_field
+    assert key_field is not None
+    _pick(columns, key_field, set(), "--code-field" if code_field else "--name-field", path)
+    if parent_name_field:
+        _pick(columns, parent_name_field, set(), "--parent-name-field", path)
+    report = Report("")
+    notes: list[str] = []
+    figures, missing_cells = _figures(table, path, total_field=total_field,
+                                      pop65_field=pop65_field, pop75_field=pop75_field,
+                                      households_field=households_field, notes=notes)
+
+    # -- join ------------------------------------------------------------------------------
+    total_row = np.zeros(len(table), dtype=bool)
+    if code_field:
+        keys = code_text(table[code_field])
+        valid = set(areas["code"])
+        matched_code = keys.where(keys.isin(valid))
+        upper_codes = {c for k in filled_layers(ws) if k != layer
+                       for c in ws.read_attributes(k)["code"]}
+        total_row = (~keys.isin(valid) & keys.isin(upper_codes)).to_numpy()
+        ambiguous = np.zeros(len(table), dtype=bool)
+    else:
+        assert name_field is not None
+        lookup = _area_keys(ws, layer, parent_name_field is not None)
+        names = table[name_field].map(normalise_name)
+        parents = (table[parent_name_field].map(normalise_name) if parent_name_field
+                   else pd.Series("", index=table.index))
+        hits = [lookup.get((p, n), []) for p, n in zip(parents, names)]
+        matched_code = pd.Series([h[0] if len(h) == 1 else None for h in hits],
+                                 index=table.index, dtype=object)
+        ambiguous = np.array([len(h) > 1 for h in hits])
+        uppers = _upper_names(ws, layer)
+        totalish = names.isin(TOTAL_ROW_NAMES) | names.isin(uppers) | names.eq(parents) | \
+            names.str.endswith("計")
+        total_row = (matched_code.isna() & totalish).to_numpy()
+    if matched_code.notna().sum() == 0:
+        sample_file = listing([str(v) for v in table[key_field].head(3)], 3)
+        sample_ws = listing([str(v) for v in (areas["code"] if code_field else areas["name"])
+                             .head(3)], 3)
+        raise KenmapError(f"no row matches an area of {layer_def.label} ({layer}): the file has "
+                          f"{sample_file}, the layer has {sample_ws}", file=path,
+                          field=key_field)
+    dup = matched_code.notna() & matched_code.duplicated(keep=False)
+    if dup.any():
+        code = matched_code[dup].iloc[0]
+        rows = table.loc[dup & matched_code.eq(code), ROW].tolist()
+        raise KenmapError(f"rows {', '.join(map(str, rows))} all match area {code}; each area "
+                          "may have one row", file=path, row=int(rows[-1]), field=key_field)
+
+    matched = matched_code.notna().to_numpy()
+    unmatched = ~matched & ~total_row
+    pop = figures["total"]
+    considered = pop[~total_row]
+    share = float(pop[matched].sum() / considered.sum()) if considered.sum() > 0 else 0.0
+    stored = figures[matched].copy()
+    stored.insert(0, "code", matched_code[matched].to_numpy())
+    # Only figures the file provides can be suppressed; a file without ages has none missing.
+    provided = [f for f in ("total", "pop65", "pop75") if figures[f].notna().any()]
+    stored["missing"] = figures.loc[matched, provided].isna().sum(axis=1).to_numpy()
+
+    report.title = (f"Population: {int(matched.sum())} of {len(table)} rows joined to "
+                    f"{layer_def.label} ({layer}); {share:.1%} of the file's population matched")
+    report.notes.extend(notes)
+    if total_row.any():
+        labels = [f"{table.loc[i, key_field]} ({pop[i]:,.0f})" for i in np.flatnonzero(total_row)]
+        report.notes.append(f"skipped {int(total_row.sum())} total/subtotal row(s), not double "
+                            f"counted: {listing(labels)}")
+    if unmatched.any():
+        labels = []
+        for i in np.flatnonzero(unmatched):
+            name = table.loc[i, key_field]
+            parent = f"{table.loc[i, parent_name_field]} " if parent_name_field else ""
+            why = " (ambiguous)" if ambiguous[i] else ""
+            count = "suppressed" if np.isnan(pop[i]) else f"{pop[i]:,.0f}"
+            labels.append(f"row {table.loc[i, ROW]} {parent}{name}{why}: {count}")
+        report.warnings.append(f"{int(unmatched.sum())} row(s) matched no area "
+                               f"({pop[unmatched].sum():,.0f} persons): {listing(labels, 20)}")
+    if missing_cells:
+        report.notes.append(f"{missing_cells} suppressed or blank cell(s) (X, *, …) kept as "
+                            "missing, not 0")
+    without = areas.loc[~areas["code"].isin(set(stored["code"]))]
+    if len(without):
+        report.warnings.append(
+            f"{len(without)} {layer_def.label} area(s) have no row: "
+            f"{listing([f'{c} {n}' for c, n in zip(without['code'], without['name'])])}")
+
+    info: dict[str, Any] = {
+        "file": str(path), "source": source or path.name, "as_of": as_of,
+        "rows": len(table), "matched_rows": int(matched.sum()),
+        "unmatched_rows": int(unmatched.sum()), "total_rows": int(total_row.sum()),
+        "matched_share": share, "suppressed_cells": missing_cells,
+    }
+    with ws.transaction() as tx:
+        tx.write_table(table_name(layer), stored.reset_index(drop=True))
+        populations = dict(tx.get("population", {}))
+        populations[layer] = info
+        tx.put("population", populations)
+        tx.record("import population", layer=layer, file=str(path), rows=int(matched.sum()))
+    report.facts.update({"layer": layer, **info})
+    return report

@@ -1,0 +1,150 @@
+"""Figures of every area on a layer: population, aging rates, area and hubs.
+
+Counts are stored on the layer they were given for and summed upward through the parent
+links; rates are always recomputed from summed counts (Σ65+ / Σtotal), never averaged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kenmap.errors import KenmapError
+from kenmap.hubs.table import read_hubs
+from kenmap.layers.hierarchy import filled_layers
+from kenmap.layers.locate import area_column
+from kenmap.people.population import table_name
+from kenmap.workspace import Workspace
+
+STAT_FIELDS = ["code", "name", "parent_code", "population", "pop65", "pop75", "households",
+               "aging_rate", "late_aging_rate", "area_km2", "hubs"]
+
+
+def _population_source(ws: Workspace, layer: str) -> str | None:
+    """The layer whose population feeds ``layer``: itself or the nearest finer one."""
+    tables = set(ws.tables())
+    keys = filled_layers(ws)
+    for key in keys[keys.index(layer):]:
+        if table_name(key) in tables:
+            return key
+    return None
+
+
+def _code_map(ws: Workspace, finer: str, coarser: str) -> pd.Series:
+    """Map each ``finer`` area code to its ancestor's code on ``coarser``."""
+    keys = filled_layers(ws)
+    chain = keys[keys.index(coarser) + 1: keys.index(finer) + 1]
+    frame = ws.read_attributes(finer)
+    mapping = pd.Series(frame["parent_code"].to_numpy(), index=frame["code"].to_numpy())
+    for key in reversed(chain[:-1]):
+        parents = ws.read_attributes(key)
+        up = pd.Series(parents["parent_code"].to_numpy(), index=parents["code"].to_numpy())
+        mapping = mapping.map(up)
+    return mapping
+
+
+def layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
+    """Summed counts and rates per area code of ``layer`` (no geometry read: fast)."""
+    codes = ws.read_attributes(layer, ["code"])["code"]
+    cols = ["population", "pop65", "pop75", "households", "aging_rate", "late_aging_rate",
+            "missing"]
+    source = _population_source(ws, layer)
+    if source is None:
+        return pd.DataFrame(np.nan, index=pd.Index(codes, name="code"), columns=cols)
+    pop = ws.read_table(table_name(source))
+    target = pop["code"] if source == layer else pop["code"].map(_code_map(ws, source, layer))
+    pop = pop.assign(target=target.to_numpy())
+    # Rates only over rows where both counts are known: a suppressed 65+ must not lower the
+    # rate of the area it sums into.
+    both = pop["total"].notna() & pop["pop65"].notna()
+    both75 = pop["total"].notna() & pop["pop75"].notna()
+    pop["rate_total"] = pop["total"].where(both)
+    pop["rate_pop65"] = pop["pop65"].where(both)
+    pop["rate75_total"] = pop["total"].where(both75)
+    pop["rate_pop75"] = pop["pop75"].where(both75)
+    grouped = pop.groupby("target")
+    summed = grouped[["total", "pop65", "pop75", "households", "rate_total", "rate_pop65",
+                      "rate75_total", "rate_pop75"]].sum(min_count=1)
+    summed["missing"] = grouped["missing"].sum()
+    summed = summed.reindex(codes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = summed["rate_pop65"] / summed["rate_total"] * 100
+        late = summed["rate_pop75"] / summed["rate75_total"] * 100
+    out = pd.DataFrame({
+        "population": summed["total"], "pop65": summed["pop65"], "pop75": summed["pop75"],
+        "households": summed["households"],
+        "aging_rate": rate.where(summed["rate_total"] > 0),
+        "late_aging_rate": late.where(summed["rate75_total"] > 0),
+        "missing": summed["missing"].fillna(0)})
+    out.index.name = "code"
+    return out
+
+
+def layer_stats(ws: Workspace, layer: str) -> pd.DataFrame:
+    """One row per area of ``layer`` with the ``stats`` fields plus ``missing``."""
+    ws.scheme.layer(layer)
+    areas = ws.read_layer(layer)
+    if len(areas) == 0:
+        raise KenmapError(f"layer {layer} has no areas", field="--layer")
+    out = pd.DataFrame({"code": areas["code"], "name": areas["name"],
+                        "parent_code": areas["parent_code"]})
+    counts = layer_counts(ws, layer).reindex(out["code"])
+    for col in ("population", "pop65", "pop75", "households", "aging_rate",
+                "late_aging_rate", "missing"):
+        out[col] = counts[col].to_numpy()
+    out["missing"] = out["missing"].fillna(0).astype(int)
+    out["area_km2"] = areas.geometry.area.to_numpy() / 1e6
+    hubs = read_hubs(ws)
+    column = area_column(layer)
+    existing = hubs[hubs["status"] == "existing"] if len(hubs) else hubs
+    by_area: dict[str, dict[str, int]] = {}
+    if len(existing) and column in existing.columns:
+        counted = existing.groupby([column, "type"]).size()
+        for (code, hub_type), n in counted.items():
+            by_area.setdefault(str(code), {})[str(hub_type)] = int(n)
+    out["hubs"] = [by_area.get(str(c), {}) for c in out["code"]]
+    return out.reset_index(drop=True)
+
+
+def total_row(stats: pd.DataFrame) -> dict[str, Any]:
+    """The layer's total line (rates from summed counts)."""
+    rows = stats
+    pop, p65, p75 = rows["population"].sum(min_count=1), rows["pop65"].sum(min_count=1), \
+        rows["pop75"].sum(min_count=1)
+    known = rows["population"].notna() & rows["pop65"].notna()
+    rate = rows.loc[known, "pop65"].sum() / rows.loc[known, "population"].sum() * 100 \
+        if known.any() and rows.loc[known, "population"].sum() > 0 else np.nan
+    known75 = rows["population"].notna() & rows["pop75"].notna()
+    late = rows.loc[known75, "pop75"].sum() / rows.loc[known75, "population"].sum() * 100 \
+        if known75.any() and rows.loc[known75, "population"].sum() > 0 else np.nan
+    hubs: dict[str, int] = {}
+    for mapping in rows["hubs"]:
+        for key, n in mapping.items():
+            hubs[key] = hubs.get(key, 0) + n
+    return {"code": "", "name": "合計", "parent_code": None, "population": pop, "pop65": p65,
+            "pop75": p75, "households": rows["households"].sum(min_count=1),
+            "aging_rate": rate, "late_aging_rate": late,
+            "area_km2": rows["area_km2"].sum(), "hubs": hubs,
+            "missing": int(rows["missing"].sum())}
+
+
+def records(stats: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: unrounded numbers, ``null`` for unknown, counts as integers."""
+    out = []
+    for row in stats.to_dict(orient="records"):
+        rec: dict[str, Any] = {}
+        for key in [*STAT_FIELDS, "missing"]:
+            value = row.get(key)
+            if key == "missing" and not value:
+                continue
+            if isinstance(value, float) and np.isnan(value):
+                value = None
+            elif key in ("population", "pop65", "pop75", "households") and value is not None:
+                value = int(value)
+            elif isinstance(value, (np.integer, np.floating)):
+                value = value.item()
+            rec[key] = value
+        out.append(rec)
+    return out

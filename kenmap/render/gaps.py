@@ -1,0 +1,112 @@
+"""``kenmap gaps`` and ``kenmap coverage`` output: Japanese tables, CSV or JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from kenmap.access.gaps import GAP_FIELDS
+from kenmap.errors import KenmapError
+from kenmap.layers.hierarchy import parent_layer
+from kenmap.model.catalogue import catalogue_of
+from kenmap.render.text import fmt_count, fmt_rate, text_table
+from kenmap.workspace import Workspace
+
+
+def gap_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready gap rows with exactly the documented fields."""
+    out = []
+    for row in table[GAP_FIELDS].to_dict(orient="records"):
+        rec: dict[str, Any] = {}
+        for key in GAP_FIELDS:
+            value = row[key]
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            elif hasattr(value, "item"):
+                value = value.item()
+            if key in ("pop65", "pop65_reached") and value is not None:
+                value = round(float(value), 3)
+            rec[key] = value
+        out.append(rec)
+    return out
+
+
+def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
+    attrs = table.attrs
+    records = gap_records(table)
+    if fmt == "json":
+        return json.dumps({"layer": attrs["layer"], "radius_m": attrs["radius_m"],
+                           "detour": attrs["detour"], "cell_m": attrs["cell_m"],
+                           "with_planned": attrs["with_planned"], "areas": records},
+                          ensure_ascii=False, indent=1) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        pd.DataFrame(records, columns=GAP_FIELDS).to_csv(buf, index=False, lineterminator="\r\n")
+        return buf.getvalue()
+    if fmt != "table":
+        raise KenmapError(f"unknown format '{fmt}' (table, csv or json)", field="--format")
+    layer = attrs["layer"]
+    label = ws.scheme.layer(layer).label
+    hub_type = table["hub_type"].iloc[0] if len(table) else ""
+    type_label = catalogue_of(ws.get("hub_types")).get(hub_type).label if hub_type else ""
+    how = (f"{attrs['radius_m']:.0f}m圏（直線距離×迂回係数{attrs['detour']}）、"
+           f"65歳以上の{attrs['min_reach']:.0f}%未満を不足" if attrs["radius_m"] else
+           f"{label}内の{type_label}の有無（担当区域を含む）")
+    planned = "、計画中を含む" if attrs["with_planned"] else ""
+    lacking = int(table["lacking"].sum())
+    lines = [f"{type_label}の不足する{label}: {lacking} / {len(table)}（{how}{planned}）", ""]
+    rows = []
+    for rec in records:
+        rows.append([rec["code"], rec["name"], "不足" if rec["lacking"] else "", rec["reason"],
+                     str(rec["hubs_inside"]), fmt_count(rec["pop65"]),
+                     fmt_count(rec["pop65_reached"]), fmt_rate(rec["reach_rate"]),
+                     "—" if rec["nearest_hub_m"] is None else f"{rec['nearest_hub_m']:,.0f}m"])
+    head = ["コード", "名称", "不足", "理由", "区域内", "65歳以上", "圏内65歳以上", "圏内率",
+            "最寄りまで"]
+    lines += text_table(head, rows, {4, 5, 6, 7, 8})
+    upper = parent_layer(ws, layer)
+    if upper is not None:
+        parents = ws.read_attributes(upper)
+        children = ws.read_attributes(layer)
+        parent_of = dict(zip(children["code"], children["parent_code"]))
+        frame = table.assign(parent=table["code"].map(parent_of))
+        summary = frame.groupby("parent").agg(n=("code", "size"), lacking=("lacking", "sum"))
+        lines += ["", f"{ws.scheme.layer(upper).label}ごとの不足数"]
+        prow = []
+        for code, name in zip(parents["code"], parents["name"]):
+            if code in summary.index:
+                n, k = int(summary.at[code, "n"]), int(summary.at[code, "lacking"])
+                prow.append([code, name, f"{k} / {n}"])
+        lines += text_table(["コード", "名称", f"{type_label}の不足する{label}"], prow, {2})
+    return "\n".join(lines) + "\n"
+
+
+def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(result, ensure_ascii=False, indent=1) + "\n"
+    if fmt != "table":
+        raise KenmapError(f"unknown format '{fmt}' (table or json)", field="--format")
+    keys = list(next(iter(result["types"].values()))["layers"]) if result["types"] else []
+    labels = [ws.scheme.layer(k).label for k in keys]
+    head = ["拠点の種類", "数", "市全体 65歳以上の圏内率", *[f"{lb} 不足" for lb in labels]]
+    rows = []
+    for entry in result["types"].values():
+        city = entry["city"]
+        reach = (f"{fmt_rate(city.get('reach_rate'))}（{entry['radius_m']:.0f}m）"
+                 if entry["radius_m"] else "—（半径なし）")
+        cells = [entry["label"], str(entry["hubs"]), reach]
+        for key in keys:
+            lay = entry["layers"][key]
+            mark = "★" if key == entry.get("expected_layer") else ""
+            cells.append(f"{mark}{lay['lacking']}/{lay['areas']} ({lay['lacking_share']:.0f}%)")
+        rows.append(cells)
+    planned = "（計画中を含む）" if result["with_planned"] else ""
+    lines = [f"拠点の充足状況{planned}  65歳以上 {fmt_count(result['pop65'])}人、迂回係数 "
+             f"{result['detour']}、需要セル {result['cell_m']:.0f}m", ""]
+    lines += text_table(head, rows, set(range(1, len(head))))
+    lines.append("★ その種類の拠点がすべての区域にあるべき階層")
+    return "\n".join(lines) + "\n"
