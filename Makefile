@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test check bench system
+.PHONY: setup demo test test-fast check bench system
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,9 +24,14 @@ demo: setup
 check: setup
 	$(BIN)/ruff check kenmap tests bench data
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: check
 	$(BIN)/python -m pytest
+
+# The quick lane while working: no real data, no browser, nothing slow (CI runs `make test`).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not real and not browser and not slow" -q
 
 bench: setup
 	$(BIN)/python bench/bench_import.py
@@ -35,3 +40,4 @@ bench: setup
 	$(BIN)/python bench/bench_maps.py
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_siting.py
+	$(BIN)/python bench/bench_house.py

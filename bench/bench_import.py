@@ -59,7 +59,7 @@ def main() -> None:
 
     def check(ws: Workspace) -> None:
         result = validate(ws)
-        assert result["ok"], result["errors"][:3]
+        assert result.ok, result.errors[:3]
 
     run("Tottori e-Stat, all 2,504 polygons", args.repeat,
         lambda p: Workspace.create(p, PRESETS["yonago"]),

@@ -94,10 +94,10 @@ def case_demo(limit: float) -> None:
                                               limit)
     print(f"(a) demo city: {keep.sum():,} demand cells × {len(cands)} candidates, k={k}, "
           f"{len(fixed.x)} fixed 居場所")
-    print(f"    kenmap ({ours['solver']}, optimal={ours['optimal']}): 65+ reached "
-          f"{ours['pop65_reached_after']:,.1f} in {t_ours:.2f} s")
+    print(f"    kenmap ({ours.solver}, optimal={ours.optimal}): 65+ reached "
+          f"{ours.pop65_reached_after:,.1f} in {t_ours:.2f} s")
     print(f"    spopt MCLP (PuLP/CBC, {status}): 65+ reached {theirs:,.1f} in {t_theirs:.2f} s")
-    print(f"    same optimum: {abs(theirs - ours['pop65_reached_after']) < 0.01}; "
+    print(f"    same optimum: {abs(theirs - ours.pop65_reached_after) < 0.01}; "
           f"spopt / kenmap time: {t_theirs / t_ours:.1f}×")
 
 

@@ -42,6 +42,8 @@ CACHE_TABLE = "kenmap_cache"
 AREA_COLUMNS = ["code", "name", "parent_code"]
 _TMP_PREFIX = ".kenmap-tmp-"
 _POINT_TYPES = {"POINT", "MULTIPOINT"}
+#: Workspaces holding derived results to store when the command succeeds (held until then).
+_KEEPING: dict[int, Workspace] = {}
 
 
 def _now() -> str:
@@ -59,6 +61,7 @@ class Workspace:
         self._frames: dict[tuple[Any, ...], Any] = {}
         self._in_tx = False
         self._touched: set[str] = set()
+        self._pending: dict[str, tuple[str, bytes]] = {}
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -253,6 +256,27 @@ class Workspace:
                               (key,)).fetchone()
         return (str(row[0]), bytes(row[1])) if row else None
 
+    def keep_blob(self, key: str, digest: str, data: bytes) -> None:
+        """Hold a derived result (e.g. demand cells) to store with the next successful write
+        or :meth:`store_kept`: a command that fails never leaves a cache behind."""
+        self._pending[key] = (digest, data)
+        _KEEPING[id(self)] = self
+
+    def store_kept(self) -> bool:
+        """Store the results held by :meth:`keep_blob` in the file, as their own small
+        transaction; a read-only or busy file just goes without (they are caches)."""
+        if not self._pending or self._in_tx or not os.access(self.path, os.W_OK):
+            return False
+        pending, self._pending = self._pending, {}
+        _KEEPING.pop(id(self), None)
+        try:
+            with Workspace.open(self.path).edit() as change:
+                for key, (digest, data) in pending.items():
+                    change.put_blob(key, digest, data)
+        except (OSError, sqlite3.Error, KenmapError):
+            return False
+        return True
+
     # -- bulk writes (inside transaction) ----------------------------------------------------
     def _wrote(self, name: str) -> None:
         versions = self._meta.setdefault("versions", {})
@@ -361,8 +385,11 @@ class Workspace:
                 con.execute("BEGIN IMMEDIATE")
                 change = Edit(self, con)
                 yield change
+                for blob, (digest, data) in self._pending.items():
+                    change.put_blob(blob, digest, data)
                 change._finish()
                 con.execute("COMMIT")
+                self._pending = {}
             except BaseException:
                 con.execute("ROLLBACK")
                 self._adopt(Workspace.open(self.path))
@@ -594,3 +621,27 @@ def _write_meta(path: Path, meta: dict[str, Any]) -> None:
     frame = pd.DataFrame(
         {"key": list(meta), "value": [json.dumps(v, ensure_ascii=False) for v in meta.values()]})
     pyogrio.write_dataframe(frame, path, layer=META_TABLE, driver="GPKG")
+
+
+def open_workspace(path: str | Path) -> Workspace:
+    """Open a kenmap workspace (a GeoPackage made by ``kenmap init``) for reading and writing.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file.
+
+    Returns
+    -------
+    Workspace
+        A snapshot: tables are listed once and each frame is read once.
+    """
+    return Workspace.open(path)
+
+
+def store_all_kept() -> None:
+    """Store what every open workspace holds by :meth:`Workspace.keep_blob` (the command
+    line calls this when a command succeeded)."""
+    for ws in list(_KEEPING.values()):
+        ws.store_kept()
+    _KEEPING.clear()

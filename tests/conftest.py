@@ -1,8 +1,14 @@
-"""Shared fixtures: the real data beside the project, and an in-process CLI runner."""
+"""Shared fixtures: the real data beside the project, the demo workspace (built once per
+session, copied per test), and an in-process CLI runner.
+
+Markers: ``real`` (reads ../shared/data/real), ``browser`` (Chromium), ``slow`` (over ~10 s).
+``make test-fast`` leaves those out; ``make test`` (CI) runs everything.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,3 +59,40 @@ def digest(path: Path) -> str:
 def real_data() -> Path:
     assert ESTAT.exists(), f"real data missing: {ESTAT} (tests need ../shared beside the project)"
     return REAL
+
+
+#: Modules whose tests read the real data or drive Chromium (marked automatically).
+_REAL_MODULES = {"test_real_estat"}
+_BROWSER_MODULES = {"test_maps"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__ if getattr(item, "module", None) else ""
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if module in _REAL_MODULES or "real_data" in fixtures:
+            item.add_marker(pytest.mark.real)
+        if module in _BROWSER_MODULES or "chromium" in fixtures:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo city's workspace, built once per session. Do not write to it: copy it."""
+    from kenmap.demo import build_demo_workspace
+
+    return build_demo_workspace(tmp_path_factory.mktemp("demo-master") / "demo.gpkg").path
+
+
+def copy_of(master: Path, folder: Path, name: str = "demo.gpkg") -> Path:
+    """A private copy of a workspace for a test that writes to it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    shutil.copy(master, target)
+    return target
+
+
+@pytest.fixture
+def demo_copy_ws(demo_master: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo workspace for one test."""
+    return copy_of(demo_master, tmp_path)

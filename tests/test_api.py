@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ESTAT, SHELTERS, digest
+from conftest import ESTAT, SHELTERS, copy_of, digest
 from fastapi.testclient import TestClient
 
 TOKEN = "kenmap-test-token-0123456789"
@@ -19,10 +19,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="module")
-def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kenmap.demo import build_demo_workspace
-
-    return build_demo_workspace(tmp_path_factory.mktemp("api") / "demo.gpkg").path
+def demo_copy(demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_of(demo_master, tmp_path_factory.mktemp("api"))
 
 
 @pytest.fixture

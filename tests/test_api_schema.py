@@ -8,6 +8,7 @@ this pytest, so the operations are driven with Hypothesis directly.)
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -19,14 +20,13 @@ EXAMPLES = 12
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
+def api_schema(demo_master: Path, tmp_path_factory: pytest.TempPathFactory
+               ) -> schemathesis.BaseSchema:
     from kenmap.api.app import create_app
-    from kenmap.demo import build_demo_workspace
 
     tmp = tmp_path_factory.mktemp("schema")
-    ws = build_demo_workspace(tmp / "demo.gpkg").path
     work = tmp / "work.gpkg"
-    shutil.copy(ws, work)
+    shutil.copy(demo_master, work)
     app = create_app(work, token=TOKEN, max_upload=2_000_000)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 import shapely
-from conftest import ROOT, CliResult
+from conftest import ROOT, CliResult, copy_of
 
 SHAPES = ROOT / "data" / "shapes"
 
@@ -38,10 +38,8 @@ def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kenmap.demo import build_demo_workspace
-
-    return build_demo_workspace(tmp_path_factory.mktemp("demo") / "demo.gpkg").path
+def demo_ws(demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_of(demo_master, tmp_path_factory.mktemp("demo"))
 
 
 def test_counts_and_nesting(demo_ws: Path, run: Callable[..., CliResult]) -> None:

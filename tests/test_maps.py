@@ -8,19 +8,19 @@ from typing import Any
 
 import pytest
 from browser import browser
-from conftest import ROOT, CliResult
+from conftest import ROOT, CliResult, copy_of
 
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kenmap.demo import build_demo_workspace
+def pages(demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kenmap.maps.page import MapOptions
     from kenmap.maps.pages import write_all_pages
+    from kenmap.workspace import Workspace
 
     tmp = tmp_path_factory.mktemp("maps")
-    ws = build_demo_workspace(tmp / "demo.gpkg")
+    ws = Workspace.open(copy_of(demo_master, tmp))
     write_all_pages(ws, MapOptions(), tmp / "maps")
     return tmp
 

@@ -126,10 +126,9 @@ def test_apply_then_gaps_with_planned_agree(tmp_path: Path, run: Callable[..., C
         data["pop65_reached_before"], abs=0.01)
 
 
-def test_demo_exact_and_greedy_agree(tmp_path: Path, run: Callable[..., CliResult]) -> None:
-    from kenmap.demo import build_demo_workspace
-
-    ws = build_demo_workspace(tmp_path / "demo.gpkg").path
+def test_demo_exact_and_greedy_agree(demo_copy_ws: Path, run: Callable[..., CliResult]
+                                     ) -> None:
+    ws = demo_copy_ws
     results = {}
     for solver in ("exact", "greedy"):
         out = run("site", ws, "--hub-type", "ibasho", "--k", "4", "--radius", "500",

@@ -8,8 +8,11 @@ counts apportioned from it. A piece is reached when its centroid is within reach
 
 from __future__ import annotations
 
-import os
+import hashlib
+import io
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,16 +23,21 @@ from kenmap.errors import KenmapError
 from kenmap.geo.grid import cut_by_grid
 from kenmap.geo.zonal import apportion
 from kenmap.layers.hierarchy import filled_layers
+from kenmap.model import settings
 from kenmap.people.gridded import GRID_TABLES, read_gridded
 from kenmap.people.population import table_name
 from kenmap.workspace import Workspace
 
-DEFAULT_CELL = 100.0
+DEFAULT_CELL = settings.CELL_M
 
 
 @dataclass
 class Demand:
-    """Demand cells of a workspace. Arrays are aligned, one entry per cell."""
+    """Demand cells of a workspace. Arrays are aligned, one entry per cell.
+
+    ``key`` identifies the inputs the cells were built from (workspace, table versions, cell
+    size): results computed from these cells can be cached under it.
+    """
 
     layer: str
     cell: float
@@ -39,7 +47,10 @@ class Demand:
     pop65: NDArray[np.float64]
     codes: dict[str, NDArray[np.object_]] = field(default_factory=dict)
     weighting: str = "area"
+    key: tuple[Any, ...] = ()
     _points: NDArray[np.object_] | None = None
+    _index: dict[str, tuple[NDArray[np.object_], NDArray[np.intp]]] = field(
+        default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -49,6 +60,54 @@ class Demand:
         if self._points is None:
             self._points = np.asarray(shapely.points(self.x, self.y))
         return self._points
+
+    def area_index(self, layer: str) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+        """The area codes of ``layer`` and, per cell, the position of its area (-1: none)."""
+        if layer not in self._index:
+            inverse, uniques = pd.factorize(pd.Series(self.codes[layer], dtype=object))
+            self._index[layer] = (np.asarray(uniques, dtype=object), inverse)
+        return self._index[layer]
+
+    def per_area(self, layer: str, values: NDArray[np.float64]) -> pd.Series:
+        """Sum of ``values`` over the cells of each area of ``layer`` (NaN where all are NaN)."""
+        uniques, inverse = self.area_index(layer)
+        inside = inverse >= 0
+        known = inside & ~np.isnan(values)
+        sums = np.bincount(inverse[known], weights=values[known], minlength=len(uniques))
+        counts = np.bincount(inverse[known], minlength=len(uniques))
+        return pd.Series(np.where(counts > 0, sums, np.nan), index=pd.Index(uniques, name="code"))
+
+    # -- stored form ---------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """The cells as an ``.npz`` (no pickles): area codes as indexes into code lists."""
+        arrays: dict[str, Any] = {"x": self.x, "y": self.y, "total": self.total,
+                                  "pop65": self.pop65}
+        layers = list(self.codes)
+        for i, layer in enumerate(layers):
+            uniques, inverse = self.area_index(layer)
+            arrays[f"index{i}"] = inverse.astype(np.int32)
+            arrays[f"codes{i}"] = np.asarray([str(c) for c in uniques], dtype=str)
+        arrays["about"] = np.asarray([json.dumps({"layer": self.layer, "cell": self.cell,
+                                                  "weighting": self.weighting,
+                                                  "layers": layers})])
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, key: tuple[Any, ...]) -> Demand:
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+            about = json.loads(str(stored["about"][0]))
+            out = cls(about["layer"], float(about["cell"]), stored["x"], stored["y"],
+                      stored["total"], stored["pop65"], weighting=about["weighting"], key=key)
+            for i, layer in enumerate(about["layers"]):
+                inverse = stored[f"index{i}"].astype(np.intp)
+                uniques = np.asarray(stored[f"codes{i}"].tolist(), dtype=object)
+                codes = np.full(len(inverse), None, dtype=object)
+                codes[inverse >= 0] = uniques[inverse[inverse >= 0]]
+                out.codes[layer] = codes
+                out._index[layer] = (uniques, inverse)
+        return out
 
 
 def population_layer(ws: Workspace) -> str:
@@ -61,20 +120,50 @@ def population_layer(ws: Workspace) -> str:
     return with_pop[-1]
 
 
-_CACHE: dict[tuple[str, float, int, float], Demand] = {}
+#: Demand cells by the inputs they were built from; a hub edit does not touch them.
+_CACHE: dict[tuple[Any, ...], Demand] = {}
+#: Bump when the stored form or the demand model changes: stored cells are then rebuilt.
+_MODEL = 1
+
+
+def demand_inputs(ws: Workspace) -> list[str]:
+    """The tables demand cells are built from: the layers, their population and any grids."""
+    tables = set(ws.tables())
+    layers = filled_layers(ws)
+    return [*layers, *(table_name(k) for k in layers if table_name(k) in tables),
+            *(t for t in GRID_TABLES.values() if t in tables)]
 
 
 def demand_cells(ws: Workspace, cell: float = DEFAULT_CELL) -> Demand:
-    """The workspace's demand cells (cached per workspace file state)."""
+    """The workspace's demand cells.
+
+    Cached by what they depend on (the layers, population and grids; not the hubs), in this
+    process and in the workspace itself, so a fresh process does not rebuild them either.
+    """
     if cell <= 0 or cell > 10_000:
         raise KenmapError("--cell must be between 0 and 10,000 metres", field="--cell")
-    stat = os.stat(ws.path)
-    key = (str(ws.path.resolve()), cell, stat.st_size, stat.st_mtime)
-    if key not in _CACHE:
-        if len(_CACHE) > 8:
-            _CACHE.clear()
-        _CACHE[key] = _build(ws, cell)
-    return _CACHE[key]
+    key = (*ws.state_of(demand_inputs(ws)), "cell", float(cell), "model", _MODEL)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    blob_key = f"demand:{float(cell)}"
+    digest = hashlib.sha256(repr(key[1:]).encode()).hexdigest()
+    stored = ws.read_blob(blob_key)
+    if stored is not None and stored[0] == digest:
+        demand = Demand.from_bytes(stored[1], key)
+    else:
+        demand = _build(ws, cell)
+        demand.key = key
+        _persist(ws, blob_key, digest, demand)
+    if len(_CACHE) >= 4:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = demand
+    return demand
+
+
+def _persist(ws: Workspace, key: str, digest: str, demand: Demand) -> None:
+    """Keep the cells to store in the workspace when the command succeeds."""
+    ws.keep_blob(key, digest, demand.to_bytes())
 
 
 def _build(ws: Workspace, cell: float) -> Demand:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,18 +19,18 @@ from kenmap.access.reach import (
 )
 from kenmap.errors import KenmapError
 from kenmap.layers.hierarchy import filled_layers
+from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
 from kenmap.people.stats import layer_counts
 from kenmap.workspace import Workspace
 
 GAP_FIELDS = ["code", "name", "hub_type", "lacking", "reason", "hubs_inside", "pop65",
               "pop65_reached", "reach_rate", "nearest_hub_m"]
-DEFAULT_MIN_REACH = 50.0
+DEFAULT_MIN_REACH = settings.MIN_REACH_PERCENT
 
 
 def _per_area(demand: Demand, layer: str, values: np.ndarray) -> pd.Series:
-    frame = pd.DataFrame({"code": demand.codes[layer], "v": values})
-    return frame.groupby("code")["v"].sum(min_count=1)
+    return demand.per_area(layer, np.asarray(values, dtype=float))
 
 
 def gap_table(
@@ -125,9 +126,73 @@ def gap_table(
     return table
 
 
+@dataclass
+class GapTable:
+    """Areas of one layer and whether each lacks a hub of one type, most 65+ left out first.
+
+    ``frame`` has the ``gaps`` fields (:data:`GAP_FIELDS`); the other attributes say how the
+    table was computed.
+    """
+
+    frame: pd.DataFrame
+    layer: str
+    hub_type: str
+    radius_m: float | None
+    detour: float
+    cell_m: float
+    with_planned: bool
+    min_reach: float
+
+    @property
+    def lacking(self) -> pd.DataFrame:
+        """The rows of areas that lack a hub."""
+        return self.frame[self.frame["lacking"]]
+
+    def to_json(self) -> dict[str, Any]:
+        rows = []
+        for row in self.frame[GAP_FIELDS].to_dict(orient="records"):
+            rows.append({k: (None if isinstance(v, float) and np.isnan(v) else
+                             v.item() if isinstance(v, np.generic) else v)
+                         for k, v in row.items()})
+        return {"layer": self.layer, "hub_type": self.hub_type, "radius_m": self.radius_m,
+                "with_planned": self.with_planned, "areas": rows}
+
+
+def gaps(ws: Workspace, *, layer: str, hub_type: str, radius: float | None = None,
+         with_planned: bool = False, detour: float = DEFAULT_DETOUR,
+         min_reach: float = DEFAULT_MIN_REACH, cell: float = DEFAULT_CELL) -> GapTable:
+    """Which areas of ``layer`` lack a hub of ``hub_type``.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    layer, hub_type
+        Layer key and catalogue key.
+    radius
+        Walking metres; without it an area lacks a hub when none stands inside (membership).
+    with_planned
+        Count planned hubs too (the what-if).
+    detour, min_reach, cell
+        Walking ÷ straight line; % of 65+ that must be reached; demand cell size.
+
+    Returns
+    -------
+    GapTable
+    """
+    frame = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,
+                      with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell)
+    return GapTable(frame, layer, hub_type, radius, detour, cell, with_planned, min_reach)
+
+
 def coverage(ws: Workspace, *, with_planned: bool = False, detour: float = DEFAULT_DETOUR,
              cell: float = DEFAULT_CELL) -> dict[str, Any]:
-    """For every hub type: the city's 65+ within reach, and per layer the areas lacking one."""
+    """For every hub type: the city's 65+ within reach, and per layer the areas lacking one.
+
+    Returns a JSON-ready mapping: ``pop65``, ``detour``, ``cell_m``, ``with_planned`` and
+    ``types`` (per type: ``label``, ``hubs``, ``radius_m``, ``expected_layer``, ``city`` and
+    ``layers``, each layer with ``areas``, ``lacking`` and the 65+ in areas with a hub).
+    """
     catalogue = catalogue_of(ws.get("hub_types"))
     demand = demand_cells(ws, cell)
     known = ~np.isnan(demand.pop65)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,10 +16,11 @@ from kenmap.access.demand import Demand
 from kenmap.errors import KenmapError
 from kenmap.hubs.table import read_hubs
 from kenmap.layers.locate import area_column
+from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
 from kenmap.workspace import Workspace
 
-DEFAULT_DETOUR = 1.3
+DEFAULT_DETOUR = settings.DETOUR
 
 
 @dataclass
@@ -58,22 +61,102 @@ def nearest_walk(demand: Demand, hubs: HubSet, detour: float) -> NDArray[np.floa
                           "straight line)", field="--detour")
     if len(hubs) == 0:
         return np.full(len(demand), np.inf)
-    key = (id(demand), hubs.x.tobytes(), hubs.y.tobytes())
-    straight = _NEAREST.get(key)
-    if straight is None:
-        tree = shapely.STRtree(np.asarray(shapely.points(hubs.x, hubs.y)))
-        (src, _), dist = tree.query_nearest(demand.points(), return_distance=True,
-                                            all_matches=False)
-        straight = np.full(len(demand), np.inf)
-        straight[src] = dist
-        if len(_NEAREST) > 32:
-            _NEAREST.clear()
-        _NEAREST[key] = straight
-    return straight * detour
+    return nearest_straight(demand, hubs.x, hubs.y).distance * detour
 
 
-#: Nearest-hub distances by demand model and hub set: one query serves every layer.
-_NEAREST: dict[tuple[int, bytes, bytes], NDArray[np.float64]] = {}
+@dataclass
+class Nearest:
+    """For each demand cell: the straight-line distance to the nearest hub and which hub."""
+
+    hub_x: NDArray[np.float64]
+    hub_y: NDArray[np.float64]
+    distance: NDArray[np.float64]
+    hub: NDArray[np.intp]
+
+    def coords(self) -> set[tuple[float, float]]:
+        return set(zip(self.hub_x.tolist(), self.hub_y.tolist()))
+
+
+#: Nearest hubs by demand cells (their input key) and hub positions. Keyed by content, never
+#: by ``id()``: an object freed by one cache cannot hand its distances to another.
+_NEAREST: dict[tuple[Any, ...], Nearest] = {}
+#: Up to this many hubs added, moved or removed: update the previous answer, not recompute.
+INCREMENTAL_LIMIT = 32
+
+
+def nearest_straight(demand: Demand, xs: NDArray[np.float64], ys: NDArray[np.float64]
+                     ) -> Nearest:
+    """Nearest hub of every demand cell, cached; after a few hubs changed it is updated
+    incrementally (only cells the changed hubs can affect are looked at)."""
+    digest = hashlib.sha256(np.asarray(xs, dtype=float).tobytes()
+                            + np.asarray(ys, dtype=float).tobytes()).hexdigest()
+    key = (demand.key or id(demand), len(demand), digest)
+    found = _NEAREST.get(key)
+    if found is not None:
+        return found
+    previous = [n for k, n in _NEAREST.items() if k[:2] == key[:2]]
+    result = None
+    wanted = set(zip(np.asarray(xs, dtype=float).tolist(), np.asarray(ys, dtype=float).tolist()))
+    for old in reversed(previous):
+        have = old.coords()
+        if len(have ^ wanted) <= INCREMENTAL_LIMIT and len(wanted) == len(xs):
+            result = _update(demand, old, xs, ys)
+            break
+    if result is None:
+        result = _full(demand, xs, ys)
+    if len(_NEAREST) > 32:
+        _NEAREST.pop(next(iter(_NEAREST)))
+    _NEAREST[key] = result
+    return result
+
+
+def _query(demand: Demand, rows: NDArray[np.intp] | None, xs: NDArray[np.float64],
+           ys: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Distance to and index of the nearest of the points (xs, ys) for each cell of ``rows``
+    (all cells when None), through an R-tree of the points."""
+    tree = shapely.STRtree(np.asarray(shapely.points(xs, ys)))
+    cells = demand.points() if rows is None else demand.points()[rows]
+    (src, hub), dist = tree.query_nearest(cells, return_distance=True, all_matches=False)
+    distance = np.full(len(cells), np.inf)
+    nearest = np.full(len(cells), -1, dtype=np.intp)
+    distance[src] = dist
+    nearest[src] = hub
+    return distance, nearest
+
+
+def _full(demand: Demand, xs: NDArray[np.float64], ys: NDArray[np.float64]) -> Nearest:
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    distance, nearest = _query(demand, None, xs, ys)
+    return Nearest(xs, ys, distance, nearest)
+
+
+def _update(demand: Demand, old: Nearest, xs: NDArray[np.float64], ys: NDArray[np.float64]
+            ) -> Nearest:
+    """``old`` adjusted to the hubs at (xs, ys): cells whose nearest hub went away are looked
+    up again among the remaining hubs; every cell is compared with the hubs that came."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    position = {xy: i for i, xy in enumerate(zip(xs.tolist(), ys.tolist()))}
+    old_to_new = np.array([position.get(xy, -1) for xy in
+                           zip(old.hub_x.tolist(), old.hub_y.tolist())], dtype=np.intp)
+    have = old.coords()
+    added = [i for i, xy in enumerate(zip(xs.tolist(), ys.tolist())) if xy not in have]
+    hub = np.where(old.hub >= 0, old_to_new[np.maximum(old.hub, 0)], -1)
+    distance = old.distance.copy()
+    lost = (hub < 0) & (old.hub >= 0)
+    if lost.any():
+        kept = np.setdiff1d(np.arange(len(xs)), np.asarray(added, dtype=np.intp))
+        distance[lost] = np.inf
+        if len(kept):
+            rows = np.flatnonzero(lost)
+            dist, found = _query(demand, rows, xs[kept], ys[kept])
+            distance[rows] = dist
+            hub[rows] = np.where(found >= 0, kept[np.maximum(found, 0)], -1)
+    for i in added:
+        d = np.hypot(demand.x - xs[i], demand.y - ys[i])
+        closer = d < distance
+        distance[closer] = d[closer]
+        hub[closer] = i
+    return Nearest(xs, ys, distance, hub)
 
 
 def responsible_codes(hubs: HubSet) -> set[str]:

@@ -7,7 +7,7 @@ reach count as reached before, never as new coverage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,67 @@ from kenmap.access.demand import DEFAULT_CELL, demand_cells
 from kenmap.access.gaps import gap_table
 from kenmap.access.reach import DEFAULT_DETOUR, HubSet, hubs_of, nearest_walk
 from kenmap.errors import KenmapError
-from kenmap.hubs.edits import add_hub
+from kenmap.hubs.edits import add_hubs
 from kenmap.hubs.table import read_hubs
 from kenmap.model.catalogue import catalogue_of
 from kenmap.workspace import Workspace
 
 SITE_FIELDS = ["hub_type", "k", "radius_m", "solver", "optimal", "gap_percent",
                "pop65_reached_before", "pop65_reached_after", "sites"]
+
+
+@dataclass
+class Site:
+    """One chosen site, in the order of what it adds."""
+
+    candidate_id: str
+    name: str
+    lon: float
+    lat: float
+    pop65_added: float
+    areas_filled: list[str]
+    x: float = field(default=0.0, repr=False)  # in the workspace CRS, for --apply
+    y: float = field(default=0.0, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"candidate_id": self.candidate_id, "name": self.name, "lon": self.lon,
+                "lat": self.lat, "pop65_added": self.pop65_added,
+                "areas_filled": self.areas_filled}
+
+
+@dataclass
+class SitingResult:
+    """The answer of :func:`site`: where k new hubs reach the most older residents."""
+
+    hub_type: str
+    k: int
+    radius_m: float
+    solver: str
+    optimal: bool
+    gap_percent: float
+    pop65_reached_before: float
+    pop65_reached_after: float
+    sites: list[Site]
+    detour: float
+    layer: str
+    candidates: int
+    seconds: float
+    notes: list[str]
+    applied_hub_ids: list[int] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented fields first (``SITE_FIELDS``), then the extras."""
+        out: dict[str, Any] = {
+            "hub_type": self.hub_type, "k": self.k, "radius_m": self.radius_m,
+            "solver": self.solver, "optimal": self.optimal, "gap_percent": self.gap_percent,
+            "pop65_reached_before": self.pop65_reached_before,
+            "pop65_reached_after": self.pop65_reached_after,
+            "sites": [s.to_json() for s in self.sites], "detour": self.detour,
+            "layer": self.layer, "candidates": self.candidates, "seconds": self.seconds,
+            "notes": self.notes}
+        if self.applied_hub_ids is not None:
+            out["applied_hub_ids"] = self.applied_hub_ids
+        return out
 
 
 @dataclass
@@ -129,8 +183,32 @@ def site(
     detour: float = DEFAULT_DETOUR,
     cell: float = DEFAULT_CELL,
     one_per_lacking: str | None = None,
-) -> dict[str, Any]:
-    """Choose ``k`` sites; returns the result with exactly the documented fields."""
+) -> SitingResult:
+    """Choose ``k`` new sites of ``hub_type`` that bring the most older residents within reach.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    hub_type
+        Catalogue key of the new hubs (e.g. ``ibasho``).
+    k
+        How many sites to choose.
+    radius
+        Walking radius in metres (default: the type's radius).
+    candidates_file, candidate_status, candidate_grid
+        Where candidates come from: a file, hubs of a status (default ``candidate``), or a
+        grid of this spacing in areas lacking the type.
+    layer
+        Layer whose areas are reported as filled.
+    solver
+        ``exact`` (HiGHS), ``greedy`` or ``auto``.
+
+    Returns
+    -------
+    SitingResult
+        The sites in the order of what they add, with before/after figures.
+    """
     catalogue = catalogue_of(ws.get("hub_types"))
     type_def = catalogue.get(hub_type)
     for extra in also or []:
@@ -185,17 +263,14 @@ def site(
     filled = _areas_filled(ws, layer, hub_type, radius, detour, cell, also or [], cands,
                            [j for j, _ in ordered])
     lonlat = gpd.GeoSeries(shapely.points(cands.x, cands.y), crs=ws.crs_epsg).to_crs(4326)
-    sites = [{"candidate_id": cands.ids[j], "name": cands.names[j],
-              "lon": round(float(lonlat.iloc[j].x), 7), "lat": round(float(lonlat.iloc[j].y), 7),
-              "pop65_added": round(gain, 3), "areas_filled": filled[n]}
+    sites = [Site(cands.ids[j], cands.names[j], round(float(lonlat.iloc[j].x), 7),
+                  round(float(lonlat.iloc[j].y), 7), round(gain, 3), filled[n],
+                  float(cands.x[j]), float(cands.y[j]))
              for n, (j, gain) in enumerate(ordered)]
-    return {"hub_type": hub_type, "k": k, "radius_m": float(radius), "solver": result.solver,
-            "optimal": bool(result.optimal), "gap_percent": round(result.gap_percent, 4),
-            "pop65_reached_before": round(before, 3), "pop65_reached_after": round(after, 3),
-            "sites": sites, "detour": detour, "layer": layer,
-            "candidates": len(cands.ids), "seconds": round(result.seconds, 3),
-            "notes": result.notes,
-            "_xy": [[float(cands.x[j]), float(cands.y[j])] for j, _ in ordered]}
+    return SitingResult(hub_type, k, float(radius), result.solver, bool(result.optimal),
+                        round(result.gap_percent, 4), round(before, 3), round(after, 3), sites,
+                        detour, layer, len(cands.ids), round(result.seconds, 3),
+                        list(result.notes))
 
 
 def _fixed_hubs(ws: Workspace, hub_type: str, also: list[str]) -> HubSet:
@@ -241,15 +316,52 @@ def _areas_filled(ws: Workspace, layer: str, hub_type: str, radius: float, detou
     return out
 
 
-def apply_sites(ws: Workspace, result: dict[str, Any]) -> list[int]:
-    """Write the chosen sites into the workspace as planned hubs of the type."""
-    ids = []
-    label = catalogue_of(ws.get("hub_types")).get(result["hub_type"]).label
-    for site_row, (x, y) in zip(result["sites"], result["_xy"]):
-        # The exact site in the zone's coordinates, so gaps --with-planned counts what the
-        # siting counted to the centimetre.
-        hub = add_hub(ws, {"type": result["hub_type"], "name": f"{site_row['name']}（{label}計画）",
-                           "lon": site_row["lon"], "lat": site_row["lat"], "status": "planned",
-                           "host": site_row["name"]}, point=shapely.Point(x, y))
-        ids.append(int(hub["id"]))
+def apply_sites(ws: Workspace, result: SitingResult) -> list[int]:
+    """Write the chosen sites into the workspace as planned hubs of the type; the result
+    records their ids."""
+    label = catalogue_of(ws.get("hub_types")).get(result.hub_type).label
+    # The exact sites in the zone's coordinates, so gaps --with-planned counts what the
+    # siting counted to the centimetre; all of them or none.
+    added = add_hubs(ws, [({"type": result.hub_type, "name": f"{site_row.name}（{label}計画）",
+                            "lon": site_row.lon, "lat": site_row.lat, "status": "planned",
+                            "host": site_row.name}, shapely.Point(site_row.x, site_row.y))
+                          for site_row in result.sites])
+    ids = [int(hub["id"]) for hub in added]
+    result.applied_hub_ids = ids
     return ids
+
+
+def newly_reached(ws: Workspace, siting: dict[str, Any]) -> list[list[float]] | None:
+    """The demand cells (``[lat, lon]``, 65+ living there) that the sites of a siting result
+    bring within reach beyond the hubs already counted; None when it cannot be told (no radius,
+    no population)."""
+    import geopandas as gpd
+    import shapely
+
+    sites = siting.get("sites", [])
+    radius = float(siting.get("radius_m") or 0)
+    detour = float(siting.get("detour", DEFAULT_DETOUR))
+    hub_type = siting.get("hub_type")
+    if not (sites and radius > 0 and hub_type):
+        return None
+    try:
+        demand = demand_cells(ws)
+        fixed = hubs_of(ws, hub_type, with_planned=True)
+    except KenmapError:
+        return None  # no population: the sites alone are still shown
+    applied = set(siting.get("applied_hub_ids") or [])
+    if applied and len(fixed) and "id" in fixed.frame.columns:
+        keep = ~fixed.frame["id"].isin(applied).to_numpy()
+        fixed = HubSet(hub_type, fixed.frame[keep].reset_index(drop=True), fixed.x[keep],
+                       fixed.y[keep])
+    before = nearest_walk(demand, fixed, detour)
+    pts = gpd.GeoSeries(shapely.points([s["lon"] for s in sites], [s["lat"] for s in sites]),
+                        crs=4326)
+    tree = shapely.STRtree(np.asarray(pts.to_crs(ws.crs_epsg).to_numpy()))
+    cells, _ = tree.query(np.asarray(demand.points()), predicate="dwithin",
+                          distance=radius / detour)
+    new = np.unique(cells[before[cells] > radius])
+    new = new[np.nan_to_num(demand.pop65[new]) > 0]
+    lonlat = gpd.GeoSeries(shapely.points(demand.x[new], demand.y[new]),
+                           crs=ws.crs_epsg).to_crs(4326)
+    return [[round(p.y, 6), round(p.x, 6)] for p in lonlat]

@@ -15,15 +15,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
+from kenmap import __version__
 from kenmap.api.views import Views
 from kenmap.errors import AccessError, AuthenticationError, KenmapError, TooLargeError
 from kenmap.hubs.edits import add_hub, delete_hub, update_hub
 from kenmap.maps.assets import NODE_MODULES
+from kenmap.model import settings
 
-DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024
+DEFAULT_MAX_UPLOAD = settings.MAX_UPLOAD_MB * 1024 * 1024
 UPLOAD_SUFFIXES = {".zip", ".gpkg", ".geojson", ".json", ".fgb", ".csv", ".xlsx"}
 #: Upload zips may expand to at most this (the workspace's own imports allow more).
-UPLOAD_MAX_EXPANDED = 2 * 1024**3
+UPLOAD_MAX_EXPANDED = settings.UPLOAD_MAX_EXPANDED
 
 
 class ApiError(BaseModel):
@@ -61,7 +63,7 @@ class SitingIn(BaseModel):
     candidate_grid: float | None = Field(default=None, ge=20, le=5_000)
     layer: str | None = Field(default=None, max_length=64)
     solver: str = Field(default="auto", pattern="^(exact|greedy|auto)$")
-    time_limit: float = Field(default=30.0, gt=0, le=300)
+    time_limit: float = Field(default=settings.SITING_TIME_LIMIT_S, gt=0, le=300)
     also: list[str] | None = Field(default=None, max_length=10)
     one_per_lacking: str | None = Field(default=None, max_length=64)
     apply: bool = False
@@ -105,7 +107,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     HubType = Literal.__getitem__(
         tuple(catalogue_of(ws.get("hub_types")).types))
     Status = Literal["existing", "planned", "candidate"]
-    app = FastAPI(title="kenmap", version="0.1.0", docs_url=None, redoc_url=None,
+    app = FastAPI(title="kenmap", version=__version__, docs_url=None, redoc_url=None,
                   description="圏域 layers, hubs, aging rates and coverage. GeoJSON in "
                               "EPSG:4326; write endpoints need a bearer token.")
     swagger = NODE_MODULES / "swagger-ui-dist"
@@ -188,17 +190,17 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     @app.post("/api/hubs", status_code=201, responses=ERRORS, dependencies=writer)
     def create_hub(hub: HubIn) -> dict[str, Any]:
-        return add_hub(views.workspace(), hub.model_dump())
+        return add_hub(views.writer(), hub.model_dump())
 
     @app.patch("/api/hubs/{hub_id}", responses=ERRORS, dependencies=writer)
     def patch_hub(hub_id: int, change: HubPatch) -> dict[str, Any]:
         values = change.model_dump(exclude_unset=True)
         version = values.pop("version")
-        return update_hub(views.workspace(), hub_id, version, values)
+        return update_hub(views.writer(), hub_id, version, values)
 
     @app.delete("/api/hubs/{hub_id}", status_code=204, responses=ERRORS, dependencies=writer)
     def remove_hub(hub_id: int, version: Annotated[int, Query(ge=1)]) -> Response:
-        delete_hub(views.workspace(), hub_id, version)
+        delete_hub(views.writer(), hub_id, version)
         return Response(status_code=204)
 
     @app.post("/api/siting", responses=ERRORS)
@@ -206,8 +208,6 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                ) -> dict[str, Any]:
         """Run ``kenmap site``; ``apply`` (writing planned hubs) needs the token."""
         from kenmap.access.siting import apply_sites, site
-        from kenmap.render.siting import public
-
         if question.apply:
             require_token(authorization)
         ws_now = views.workspace()
@@ -217,8 +217,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                       solver=question.solver, time_limit=question.time_limit,
                       also=question.also, one_per_lacking=question.one_per_lacking)
         if question.apply:
-            result["applied_hub_ids"] = apply_sites(ws_now, result)
-        return public(result)
+            apply_sites(views.writer(), result)
+        return result.to_json()
 
     @app.post("/api/imports/areas", responses=ERRORS, dependencies=writer)
     def import_areas_upload(
@@ -226,12 +226,12 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         name_field: str, parent_field: str | None = None, encoding: str | None = None,
         crs: str | None = None, where: str | None = None, zone: str | None = None,
         keep_water: bool = False, append: bool = False,
-        tolerance: Annotated[float, Query(ge=0, le=1)] = 0.05,
+        tolerance: Annotated[float, Query(ge=0, le=1)] = settings.NESTING_TOLERANCE,
     ) -> dict[str, Any]:
         from kenmap.layers.areas import import_areas
 
         with _saved(file, max_upload) as saved:
-            report = import_areas(views.workspace(), [saved], layer=layer,
+            report = import_areas(views.writer(), [saved], layer=layer,
                                   code_field=code_field, name_field=name_field,
                                   parent_field=parent_field, encoding=encoding, crs=crs,
                                   where=where, zone=zone, keep_water=keep_water, append=append,
@@ -249,7 +249,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         from kenmap.hubs.imports import import_hubs
 
         with _saved(file, max_upload) as saved:
-            report = import_hubs(views.workspace(), saved, hub_type=type, type_field=type_field,
+            report = import_hubs(views.writer(), saved, hub_type=type, type_field=type_field,
                                  name_field=name_field, lon_field=lon_field,
                                  lat_field=lat_field, x_field=x_field, y_field=y_field,
                                  crs=crs, status=status, encoding=encoding, replace=replace)

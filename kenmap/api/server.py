@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kenmap.errors import KenmapError
+from kenmap.model import settings
 
 
 def read_token(token_file: Path | None) -> str | None:
@@ -25,7 +26,7 @@ def read_token(token_file: Path | None) -> str | None:
 
 
 def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None = None,
-               max_upload: int = 200 * 1024 * 1024,
+               max_upload: int = settings.MAX_UPLOAD_MB * 1024 * 1024,
                echo: Callable[[str], None] = print) -> None:
     import uvicorn
 

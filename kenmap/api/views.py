@@ -1,7 +1,10 @@
 """What the API returns, computed once per workspace state and cached.
 
-Every figure depends only on the workspace file; the cache is keyed by the file's size and
-modification time, so an edit or import (which replaces the file) invalidates it at once.
+Every figure depends only on the workspace file; the cache of answers is keyed by the file's
+size, modification time and inode, so an edit or import invalidates it at once. Underneath, the
+workspace snapshot keeps every table whose version did not change (after a hub edit only the
+hubs are read again), and demand cells and nearest distances are cached by their own inputs in
+:mod:`kenmap.access`, so the answers after an edit are recomputed incrementally.
 """
 
 from __future__ import annotations
@@ -34,17 +37,34 @@ class Views:
     def __init__(self, path: os.PathLike[str] | str) -> None:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
-        self._key: tuple[int, float] | None = None
+        self._key: tuple[int, int, int] | None = None
         self._cache: dict[Any, Any] = {}
+        self._snapshot: Workspace | None = None
+        self._snapshot_state: tuple[int, int, int] | None = None
+
+    def _state(self) -> tuple[int, int, int]:
+        stat = os.stat(self.path)
+        return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
     def workspace(self) -> Workspace:
+        """The current snapshot for reading (frames of unchanged tables are kept)."""
+        state = self._state()
+        with self._lock:
+            if self._snapshot is None or state != self._snapshot_state:
+                self._snapshot = Workspace.open(self.path) if self._snapshot is None \
+                    else self._snapshot.refreshed()
+                self._snapshot_state = state
+            return self._snapshot
+
+    def writer(self) -> Workspace:
+        """A workspace object of its own for one write (readers keep their snapshot)."""
         return Workspace.open(self.path)
 
     def peek(self, key: Any) -> Any:
         """The cached value for ``key`` if the workspace is unchanged, else None."""
-        stat = os.stat(self.path)
+        state = self._state()
         with self._lock:
-            if (stat.st_size, stat.st_mtime) == self._key:
+            if state == self._key:
                 return self._cache.get(key)
         return None
 
@@ -54,8 +74,7 @@ class Views:
             compute(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")))
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
-        stat = os.stat(self.path)
-        state = (stat.st_size, stat.st_mtime)
+        state = self._state()
         with self._lock:
             if state != self._key:
                 self._cache.clear()
@@ -63,6 +82,8 @@ class Views:
             if key in self._cache:
                 return self._cache[key]
         value = compute()
+        if self._snapshot is not None:
+            self._snapshot.store_kept()  # demand cells, for the next start of the server
         with self._lock:
             if self._key == state:
                 self._cache[key] = value

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -27,41 +29,94 @@ from kenmap.cli import (
 )
 from kenmap.errors import KenmapError
 
-app = typer.Typer(
-    help="kenmap: 圏域 layers, hubs, aging rates and coverage for community-welfare planning.",
-    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-import_app = typer.Typer(help="Import areas, hubs, population or grids into a workspace.",
-                         no_args_is_help=True)
-types_app = typer.Typer(help="The hub type catalogue.", no_args_is_help=True)
-app.add_typer(import_app, name="import")
-app.add_typer(types_app, name="types")
+HELP = "kenmap: 圏域 layers, hubs, aging rates and coverage for community-welfare planning."
+GROUPS = {"import": "Import areas, hubs, population or grids into a workspace.",
+          "types": "The hub type catalogue."}
+#: Every command: (group or None, name, function), in the order ``--help`` lists them.
+COMMANDS: list[tuple[str | None, str, Callable[..., Any]]] = [
+    (None, "init", init.init),
+    (None, "derive", derive.derive),
+    (None, "derive-neighbourhoods", derive.derive_neighbourhoods_cmd),
+    (None, "validate", validate.validate),
+    (None, "stats", stats.stats),
+    (None, "gaps", gaps.gaps),
+    (None, "coverage", coverage.coverage),
+    (None, "site", site.site),
+    (None, "map", map.map_cmd),
+    (None, "serve", serve.serve),
+    (None, "demo", demo.demo),
+    ("import", "areas", imports.import_areas_cmd),
+    ("import", "population", imports.import_population_cmd),
+    ("import", "hubs", imports.import_hubs_cmd),
+    ("import", "raster", imports.import_raster_cmd),
+    ("import", "mesh", imports.import_mesh_cmd),
+    ("types", "list", types.types_list),
+    ("types", "add", types.types_add),
+    ("types", "set", types.types_set),
+    ("types", "load", types.types_load),
+]
 
-app.command()(init.init)
-import_app.command("areas")(imports.import_areas_cmd)
-app.command()(derive.derive)
-app.command()(validate.validate)
-app.command()(gaps.gaps)
-app.command()(coverage.coverage)
-import_app.command("raster")(imports.import_raster_cmd)
-import_app.command("mesh")(imports.import_mesh_cmd)
-app.command("derive-neighbourhoods")(derive.derive_neighbourhoods_cmd)
-import_app.command("population")(imports.import_population_cmd)
-import_app.command("hubs")(imports.import_hubs_cmd)
-types_app.command("list")(types.types_list)
-types_app.command("add")(types.types_add)
-types_app.command("set")(types.types_set)
-types_app.command("load")(types.types_load)
-app.command()(stats.stats)
-app.command("map")(map.map_cmd)
-app.command()(site.site)
-app.command()(serve.serve)
-app.command()(demo.demo)
+
+def build(argv: list[str] | None = None) -> typer.Typer:
+    """The Typer app; given the arguments, only the command they name is built (building all
+    twenty costs a noticeable part of a second on every call)."""
+    wanted: tuple[str | None, str] | None = None
+    if argv:
+        head = argv[0]
+        names = {name for group, name, _ in COMMANDS if group is None}
+        if head in names:
+            wanted = (None, head)
+        elif head in GROUPS and len(argv) > 1 and not argv[1].startswith("-"):
+            wanted = (head, argv[1])
+    root = typer.Typer(help=HELP, no_args_is_help=True, pretty_exceptions_enable=False,
+                       add_completion=False)
+    groups = {key: typer.Typer(help=text, no_args_is_help=True) for key, text in GROUPS.items()}
+    for group, name, function in COMMANDS:
+        if wanted is not None and wanted != (group, name):
+            continue
+        (groups[group] if group else root).command(name)(function)
+    for key, sub in groups.items():
+        if wanted is None or wanted[0] == key:
+            root.add_typer(sub, name=key)
+    if wanted is not None:
+        @root.callback()
+        def _group() -> None:
+            """Keep ``kenmap COMMAND`` a subcommand when only one command is built."""
+    return root
+
+
+#: The whole app (for ``--help``, documentation and tests).
+app = build()
+
+
+def _keep_caches() -> None:
+    """After a command succeeded: store derived results (demand cells) for the next one."""
+    from kenmap.workspace import store_all_kept
+
+    store_all_kept()
 
 
 def main() -> None:
-    """Entry point: one clear line and a non-zero exit for every user error."""
+    """Entry point: one clear line and a non-zero exit for every user error.
+
+    Usage errors (an unknown option, a ``--format`` that is not one of the choices) are one
+    line too, like every other error, and are reported before any work is done.
+    """
     try:
-        app()  # usage errors, --help and typer.Exit end here as SystemExit
+        argv = sys.argv[1:]
+        code = build(argv)(argv, standalone_mode=False, prog_name="kenmap")
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+            show = getattr(exc, "show", None)
+            if show is not None:
+                show()
+            sys.exit(int(getattr(exc, "exit_code", 2)))
+        message = " ".join(str(exc.format_message()).split())
+        typer.echo(f"kenmap: error: {message} (see 'kenmap --help')", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("kenmap: aborted", err=True)
+        sys.exit(1)
     except KenmapError as exc:
         typer.echo(f"kenmap: error: {exc}", err=True)
         sys.exit(2)
@@ -71,3 +126,6 @@ def main() -> None:
         typer.echo(f"kenmap: internal error: {type(exc).__name__}: {exc} "
                    "(set KENMAP_DEBUG=1 for details)", err=True)
         sys.exit(1)
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)
+    _keep_caches()

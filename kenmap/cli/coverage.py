@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from kenmap.cli.options import (
-    CellSize,
-    Detour,
-    OutFile,
-    WithPlanned,
-    WsArg,
-    output,
-)
+from kenmap.cli.options import CellSize, Detour, OutFile, TableFormat, WithPlanned, WsArg, output
+from kenmap.model import settings
 
 
 def coverage(
     workspace: WsArg,
     with_planned: WithPlanned = False,
-    detour: Detour = 1.3,
-    cell: CellSize = 100.0,
-    format: Annotated[str, typer.Option(help="table or json")] = "table",
+    detour: Detour = settings.DETOUR,
+    cell: CellSize = settings.CELL_M,
+    format: TableFormat = "table",
     out: OutFile = None,
 ) -> None:
     """For every layer and hub type: areas lacking a hub and the 65+ within reach."""

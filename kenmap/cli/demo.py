@@ -8,36 +8,38 @@ from typing import Annotated
 
 import typer
 
-from kenmap.access.gaps import coverage
-from kenmap.demo import CITY_NAME, build_demo_workspace
-from kenmap.layers.validate import validate
-from kenmap.maps.page import MapOptions
-from kenmap.maps.pages import write_all_pages
-from kenmap.render.gaps import render_coverage
-from kenmap.render.stats import render_stats
+from kenmap.model import settings
 
 
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo workspace.")] = Path("kenmap-demo"),
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only; do not serve.")] = False,
-    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = settings.HOST,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = settings.PORT,
 ) -> None:
     """Build the synthetic demo city's workspace and run everything on it."""
     run_demo(out, serve=not no_serve, echo=typer.echo, host=host, port=port)
 
 
-def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str = "127.0.0.1",
-             port: int = 8000) -> Path:
+def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str = settings.HOST,
+             port: int = settings.PORT) -> Path:
     """Build, compute and report on the demo city; returns the workspace path."""
+    from kenmap.access.gaps import coverage
+    from kenmap.demo import CITY_NAME, build_demo_workspace
+    from kenmap.layers.validate import validate
+    from kenmap.maps.page import MapOptions
+    from kenmap.maps.pages import write_all_pages
+    from kenmap.render.gaps import render_coverage
+    from kenmap.render.stats import render_stats
+
     path = out / "demo.gpkg"
     echo(f"Building the demo city {CITY_NAME} (SYNTHETIC data, not a real place) at {path}")
     ws = build_demo_workspace(path)
     result = validate(ws)
-    for key, info in result["layers"].items():
+    for key, info in result.layers.items():
         echo(f"  {info['label']} ({key}): {info['count']} areas")
-    echo("  validate: " + ("OK, every layer tiles and nests" if result["ok"] else
-                           f"{len(result['errors'])} error(s)"))
+    echo("  validate: " + ("OK, every layer tiles and nests" if result.ok else
+                           f"{len(result.errors)} error(s)"))
     echo("")
     echo(render_stats(ws, "kyushicho", "table"))
     echo(render_coverage(ws, coverage(ws), "table"))

@@ -7,12 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import (
-    Encoding,
-    WsArg,
-    emit,
-    say,
-)
+from kenmap.cli.options import Encoding, TextFormat, WsArg, emit, say
+from kenmap.model import settings
 
 
 def derive(
@@ -29,7 +25,7 @@ def derive(
         help="Dissolve all into one area with this name.")] = None,
     code: Annotated[Optional[str], typer.Option(help="With --single: the area's code.")] = None,
     encoding: Encoding = None,
-    format: Annotated[str, typer.Option(help="text or json")] = "text",
+    format: TextFormat = "text",
 ) -> None:
     """Derive an upper layer by dissolving a lower one."""
     from kenmap.layers.derive import derive_layer
@@ -46,7 +42,7 @@ def derive_neighbourhoods_cmd(
     workspace: WsArg,
     from_layer: Annotated[str, typer.Option("--from", help="The layer to fill below, e.g. "
                                             "gyoseiku.")],
-    size: Annotated[float, typer.Option(help="Cell size in metres.")] = 200.0,
+    size: Annotated[float, typer.Option(help="Cell size in metres.")] = settings.NEIGHBOURHOOD_M,
 ) -> None:
     """Fill the layer below with small cells clipped to each area (隣近所)."""
     from kenmap.people.neighbourhoods import derive_neighbourhoods

@@ -6,14 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import (
-    CellSize,
-    Detour,
-    OutFile,
-    WithPlanned,
-    WsArg,
-    output,
-)
+from kenmap.cli.options import CellSize, DataFormat, Detour, OutFile, WithPlanned, WsArg, output
+from kenmap.model import settings
 
 
 def gaps(
@@ -25,10 +19,11 @@ def gaps(
     ] = None,
     with_planned: WithPlanned = False,
     min_reach: Annotated[float, typer.Option(
-        help="With --radius: an area lacks a hub below this % of 65+ reached.")] = 50.0,
-    detour: Detour = 1.3,
-    cell: CellSize = 100.0,
-    format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
+        help="With --radius: an area lacks a hub below this % of 65+ reached.")
+    ] = settings.MIN_REACH_PERCENT,
+    detour: Detour = settings.DETOUR,
+    cell: CellSize = settings.CELL_M,
+    format: DataFormat = "table",
     out: OutFile = None,
 ) -> None:
     """Areas lacking a hub of a type, and the older residents that leaves out."""

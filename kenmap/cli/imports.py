@@ -7,12 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import (
-    Encoding,
-    WsArg,
-    emit,
-    say,
-)
+from kenmap.cli.options import Encoding, TextFormat, WsArg, emit, say
+from kenmap.model import settings
 
 
 def import_areas_cmd(
@@ -35,8 +31,9 @@ def import_areas_cmd(
         help="Keep e-Stat water areas (HCODE 8154).")] = False,
     append: Annotated[bool, typer.Option(help="Add to the layer instead of replacing it.")] = False,
     tolerance: Annotated[float, typer.Option(
-        help="Share of a child that may lie outside its parent (slivers).")] = 0.05,
-    format: Annotated[str, typer.Option(help="text or json")] = "text",
+        help="Share of a child that may lie outside its parent (slivers).")
+    ] = settings.NESTING_TOLERANCE,
+    format: TextFormat = "text",
 ) -> None:
     """Import boundary polygons as the areas of one layer."""
     from kenmap.layers.areas import import_areas
@@ -98,7 +95,7 @@ def import_population_cmd(
     source: Annotated[Optional[str], typer.Option(help="Where the figures come from.")] = None,
     where: Annotated[Optional[str], typer.Option(
         help="Keep only rows matching, e.g. \"CITY == '202'\".")] = None,
-    format: Annotated[str, typer.Option(help="text or json")] = "text",
+    format: TextFormat = "text",
 ) -> None:
     """Import population counts (total, 65+, 75+, households, age bands) for a layer."""
     from kenmap.people.population import import_population
@@ -130,7 +127,7 @@ def import_hubs_cmd(
     status: Annotated[str, typer.Option(help="existing, planned or candidate.")] = "existing",
     encoding: Encoding = None,
     replace: Annotated[bool, typer.Option(help="Replace all hubs instead of adding.")] = False,
-    format: Annotated[str, typer.Option(help="text or json")] = "text",
+    format: TextFormat = "text",
 ) -> None:
     """Import hubs (サロン, 居場所, 包括 …) and locate each in its areas."""
     from kenmap.hubs.imports import import_hubs

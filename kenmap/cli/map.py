@@ -9,6 +9,7 @@ import typer
 
 from kenmap.cli.options import Detour, WsArg
 from kenmap.errors import KenmapError
+from kenmap.model import settings
 
 
 def map_cmd(
@@ -20,7 +21,7 @@ def map_cmd(
         help="Hub type whose gaps are shown (default: the type expected on the layer).")] = None,
     radius: Annotated[Optional[float], typer.Option(
         help="Walking radius in metres: reach circles and distance gaps.")] = None,
-    detour: Detour = 1.3,
+    detour: Detour = settings.DETOUR,
     tiles: Annotated[str, typer.Option(help="none (offline) or osm")] = "none",
     siting: Annotated[Optional[Path], typer.Option(help="A 'kenmap site' JSON result.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="HTML file, or folder with --all.")] = None,

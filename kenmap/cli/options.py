@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -17,6 +17,11 @@ Encoding = Annotated[Optional[str], typer.Option(
 WithPlanned = Annotated[bool, typer.Option(help="Count planned hubs too.")]
 Detour = Annotated[float, typer.Option(help="Walking distance ÷ straight line.")]
 CellSize = Annotated[float, typer.Option(help="Demand cell size in metres.")]
+# Output formats: checked by the parser before any work, so a bad one never follows a write.
+TextFormat = Annotated[Literal["text", "json"], typer.Option("--format", help="text or json")]
+TableFormat = Annotated[Literal["table", "json"], typer.Option("--format", help="table or json")]
+DataFormat = Annotated[Literal["table", "csv", "json"], typer.Option(
+    "--format", help="table, csv or json")]
 OutFile = Annotated[Optional[Path], typer.Option(help="Write to this file.")]
 
 

@@ -8,15 +8,17 @@ from typing import Annotated, Optional
 import typer
 
 from kenmap.cli.options import WsArg
+from kenmap.model import settings
 
 
 def serve(
     workspace: WsArg,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = settings.HOST,
+    port: Annotated[int, typer.Option(help="Port.")] = settings.PORT,
     token_file: Annotated[Optional[Path], typer.Option(
         help="File holding the bearer token for edits (or set KENMAP_TOKEN).")] = None,
-    max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted.")] = 200,
+    max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted (MiB).")
+                             ] = settings.MAX_UPLOAD_MB,
 ) -> None:
     """Serve maps, figures, hub edits and imports (FastAPI; docs at /docs)."""
     from kenmap.api.server import run_server

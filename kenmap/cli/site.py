@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
-from kenmap.cli.options import Detour, OutFile, WsArg, output
+from kenmap.cli.options import Detour, OutFile, TableFormat, WsArg, output
+from kenmap.errors import KenmapError
+from kenmap.model import settings
 
 
 def site(
@@ -25,16 +27,18 @@ def site(
     ] = None,
     layer: Annotated[Optional[str], typer.Option(
         help="Layer whose areas are reported as filled (default: the type's layer).")] = None,
-    solver: Annotated[str, typer.Option(help="exact, greedy or auto")] = "auto",
-    time_limit: Annotated[float, typer.Option(help="Seconds for the exact solver.")] = 30.0,
+    solver: Annotated[Literal["exact", "greedy", "auto"], typer.Option(
+        help="exact, greedy or auto")] = "auto",
+    time_limit: Annotated[float, typer.Option(help="Seconds for the exact solver.")
+                          ] = settings.SITING_TIME_LIMIT_S,
     also: Annotated[Optional[list[str]], typer.Option(
         help="Other hub types whose hubs also count as reach (repeatable).")] = None,
     one_per_lacking: Annotated[Optional[str], typer.Option(
         help="Layer (e.g. chiku) each of whose areas lacking a hub must get a new site.")
     ] = None,
-    detour: Detour = 1.3,
+    detour: Detour = settings.DETOUR,
     apply: Annotated[bool, typer.Option(help="Write the sites as planned hubs.")] = False,
-    format: Annotated[str, typer.Option(help="table or json")] = "table",
+    format: TableFormat = "table",
     out: OutFile = None,
 ) -> None:
     """Choose k new hub sites that bring the most older residents within reach."""
@@ -43,12 +47,16 @@ def site(
     from kenmap.render.siting import render_siting
     from kenmap.workspace import Workspace
 
+    # Checked before any work: with --apply the hubs are written before the result is.
+    if out is not None and out.is_dir():
+        raise KenmapError("is a folder; give a file name", file=out, field="--out")
+    if out is not None and not out.parent.exists():
+        raise KenmapError("folder does not exist", file=out.parent, field="--out")
     ws = Workspace.open(workspace)
     result = run(ws, hub_type=hub_type, k=k, radius=radius, candidates_file=candidates,
                  candidate_status=candidate_status, candidate_grid=candidate_grid, layer=layer,
                  solver=solver, time_limit=time_limit, also=also, detour=detour,
                  one_per_lacking=one_per_lacking)
     if apply:
-        ids = apply_sites(ws, result)
-        result["applied_hub_ids"] = ids
+        apply_sites(ws, result)
     output(render_siting(ws, result, format), out)

@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from kenmap.cli.options import OutFile, WsArg, output
+from kenmap.cli.options import DataFormat, OutFile, WsArg, output
 
 
 def stats(
     workspace: WsArg,
     layer: Annotated[str, typer.Option(help="Layer key.")],
-    format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
+    format: DataFormat = "table",
     out: OutFile = None,
 ) -> None:
     """Population, 65+, 75+, households, aging rates, area and hubs of every area."""

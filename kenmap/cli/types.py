@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import WsArg, emit
+from kenmap.cli.options import TextFormat, WsArg, emit
 from kenmap.model.catalogue import Catalogue
 
 
@@ -26,7 +26,7 @@ def _save_catalogue(workspace: Path, change: Callable[[Catalogue], object]) -> C
 
 
 def types_list(workspace: WsArg,
-               format: Annotated[str, typer.Option(help="text or json")] = "text") -> None:
+               format: TextFormat = "text") -> None:
     """List hub types with their label, colour, expected layer and radius."""
     from kenmap.model.catalogue import catalogue_of
     from kenmap.workspace import Workspace

@@ -72,34 +72,48 @@ def add_hub(ws: Workspace, values: dict[str, Any], point: shapely.Point | None =
 
     ``point`` (in the workspace CRS) overrides lon/lat when the exact position is known.
     """
+    return add_hubs(ws, [(values, point)])[0]
+
+
+def add_hubs(ws: Workspace, hubs: list[tuple[dict[str, Any], shapely.Point | None]]
+             ) -> list[dict[str, Any]]:
+    """Add several hubs all-or-nothing (one transaction): each ``(values, point)`` as for
+    :func:`add_hub`."""
     if ws.crs_epsg is None:
         raise KenmapError("import areas before adding hubs")
-    for key in ("type", "name", "lon", "lat"):
-        if values.get(key) is None:
-            raise KenmapError("required", field=key)
-    values = {**values, "status": values.get("status") or "existing"}
-    _check(ws, values)
-    if point is None:
-        point, areas = _point(ws, float(values["lon"]), float(values["lat"]))
-    else:
-        areas = _areas_of(ws, point)
-    row = {k: values.get(k) for k in EDITABLE}
+    rows = []
+    for values, point in hubs:
+        for key in ("type", "name", "lon", "lat"):
+            if values.get(key) is None:
+                raise KenmapError("required", field=key)
+        values = {**values, "status": values.get("status") or "existing"}
+        _check(ws, values)
+        if point is None:
+            point, areas = _point(ws, float(values["lon"]), float(values["lat"]))
+        else:
+            areas = _areas_of(ws, point)
+        row = {k: values.get(k) for k in EDITABLE}
+        row.update({"version": 1, "source": "api", "source_row": None, **areas})
+        rows.append((row, point))
     if HUBS not in ws.tables():
         with ws.transaction() as tx:  # the first hub creates the table
-            new_id = max(1, int(tx.get("next_hub_id", 1)))
-            row.update({"id": new_id, "version": 1, "source": "api", "source_row": None,
-                        **areas})
-            tx.write_table(HUBS, gpd.GeoDataFrame([row], geometry=[point], crs=tx.crs_epsg))
-            tx.put("next_hub_id", new_id + 1)
-            tx.record("add hub", id=new_id)
-        return _record(ws, new_id)
-    with ws.edit() as change:
-        new_id = _next_id(change)
-        row.update({"id": new_id, "version": 1, "source": "api", "source_row": None, **areas})
-        change.insert(HUBS, row, point=(point.x, point.y))
-        ws.put("next_hub_id", new_id + 1)
-        ws.record("add hub", id=new_id)
-    return _record(ws, new_id)
+            first = max(1, int(tx.get("next_hub_id", 1)))
+            ids = list(range(first, first + len(rows)))
+            frame = gpd.GeoDataFrame([{"id": i, **row} for i, (row, _) in zip(ids, rows)],
+                                     geometry=[p for _, p in rows], crs=tx.crs_epsg)
+            tx.write_table(HUBS, frame)
+            tx.put("next_hub_id", ids[-1] + 1)
+            for i in ids:
+                tx.record("add hub", id=i)
+    else:
+        with ws.edit() as change:
+            first = _next_id(change)
+            ids = list(range(first, first + len(rows)))
+            for i, (row, point) in zip(ids, rows):
+                change.insert(HUBS, {"id": i, **row}, point=(point.x, point.y))
+                ws.record("add hub", id=i)
+            ws.put("next_hub_id", ids[-1] + 1)
+    return [_record(ws, i) for i in ids]
 
 
 def _current_version(change: Edit, hub_id: int, version: int | None) -> int:

@@ -18,12 +18,13 @@ from kenmap.hubs.table import HUBS, STATUSES, read_hubs
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.layers.locate import area_column, locate, located_share
 from kenmap.layers.names import normalise_name
+from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
 from kenmap.model.report import Report, listing
 from kenmap.workspace import Workspace
 
 #: Hubs of one type closer than this (m) are the same place.
-DUPLICATE_M = 5.0
+DUPLICATE_M = settings.DUPLICATE_M
 #: Optional hub fields and the column names offices use for them.
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "address": ("address", "住所", "所在地"),

@@ -1,1 +1,2 @@
-"""The welfare-planning domain: schemes, areas and their hierarchy. Pure functions over frames."""
+"""The area hierarchy: importing boundaries (e-Stat rules), deriving upper layers, nesting,
+validation, name normalisation, and locating points in areas."""

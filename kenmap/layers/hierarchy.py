@@ -7,11 +7,12 @@ import pandas as pd
 
 from kenmap.errors import KenmapError
 from kenmap.geo.overlap import best_parent
+from kenmap.model import settings
 from kenmap.model.report import listing
 from kenmap.workspace import Workspace
 
 #: Share of a child's area that may lie outside its parent before it "does not nest".
-DEFAULT_TOLERANCE = 0.05
+DEFAULT_TOLERANCE = settings.NESTING_TOLERANCE
 
 
 def filled_layers(ws: Workspace) -> list[str]:

@@ -7,6 +7,7 @@ covers, digitising slivers. Every problem names the areas involved (code and nam
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,8 +33,36 @@ def _problem(layer: str, kind: str, message: str, areas: list[str]) -> dict[str,
     return {"layer": layer, "kind": kind, "message": message, "areas": areas}
 
 
-def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
-    """Check every layer; returns ``{"ok", "layers", "errors", "warnings"}``."""
+@dataclass
+class ValidationReport:
+    """What :func:`validate` found: per-layer counts, errors (overlaps, straddling, orphans,
+    invalid geometry) and warnings (counts, holes, slivers), each naming its areas."""
+
+    ok: bool
+    layers: dict[str, Any]
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "layers": self.layers, "errors": self.errors,
+                "warnings": self.warnings}
+
+
+def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> ValidationReport:
+    """Check that every layer tiles and nests.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    tolerance
+        Share of a child area that may lie in a second parent before it does not nest.
+
+    Returns
+    -------
+    ValidationReport
+        ``ok`` is False when there are errors.
+    """
     scheme = ws.scheme
     errors: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
@@ -144,4 +173,4 @@ def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> dict[str
                        "parent_layer": previous, "errors": len(errors) - n_err,
                        "warnings": len(warnings) - n_warn}
         previous = key
-    return {"ok": not errors, "layers": layers, "errors": errors, "warnings": warnings}
+    return ValidationReport(not errors, layers, errors, warnings)

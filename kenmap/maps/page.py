@@ -10,7 +10,6 @@ from typing import Any
 
 import folium
 import numpy as np
-import shapely
 from folium.plugins import MarkerCluster
 
 from kenmap.access.gaps import gap_table
@@ -298,40 +297,15 @@ def _add_hubs(fmap: folium.Map, ws: Workspace, catalogue: Any, chosen: str,
 def _add_siting(fmap: folium.Map, ws: Workspace, siting: dict[str, Any]) -> None:
     """Chosen sites of a siting result, numbered in the order of what they add, and the
     demand cells they newly bring within reach."""
-    import geopandas as gpd
-
-    from kenmap.access.demand import demand_cells
-    from kenmap.access.reach import HubSet, hubs_of, nearest_walk
+    from kenmap.access.siting import newly_reached
 
     sites = siting.get("sites", [])
     radius = float(siting.get("radius_m") or 0)
     detour = float(siting.get("detour", DEFAULT_DETOUR))
-    hub_type = siting.get("hub_type")
-    if sites and radius > 0 and hub_type:
-        try:
-            demand = demand_cells(ws)
-            fixed = hubs_of(ws, hub_type, with_planned=True)
-            applied = set(siting.get("applied_hub_ids") or [])
-            if applied and len(fixed) and "id" in fixed.frame.columns:
-                keep = ~fixed.frame["id"].isin(applied).to_numpy()
-                fixed = HubSet(hub_type, fixed.frame[keep].reset_index(drop=True),
-                               fixed.x[keep], fixed.y[keep])
-            before = nearest_walk(demand, fixed, detour)
-            pts = gpd.GeoSeries(shapely.points([s["lon"] for s in sites],
-                                               [s["lat"] for s in sites]), crs=4326)
-            xy = pts.to_crs(ws.crs_epsg)
-            tree = shapely.STRtree(np.asarray(xy.to_numpy()))
-            cells, _ = tree.query(np.asarray(demand.points()), predicate="dwithin",
-                                  distance=radius / detour)
-            new = np.unique(cells[before[cells] > radius])
-            new = new[np.nan_to_num(demand.pop65[new]) > 0]
-            lonlat = gpd.GeoSeries(shapely.points(demand.x[new], demand.y[new]),
-                                   crs=ws.crs_epsg).to_crs(4326)
-            reached = folium.FeatureGroup(name=f"新たに届く範囲（{len(new)}セル）").add_to(fmap)
-            PointCloud([[round(p.y, 6), round(p.x, 6)] for p in lonlat], "#6a3d9a",
-                       reached.get_name()).add_to(fmap)
-        except KenmapError:
-            pass  # no population: the sites alone are still shown
+    cells = newly_reached(ws, siting)
+    if cells is not None:
+        reached = folium.FeatureGroup(name=f"新たに届く範囲（{len(cells)}セル）").add_to(fmap)
+        PointCloud(cells, "#6a3d9a", reached.get_name()).add_to(fmap)
     group = folium.FeatureGroup(name=f"新しい候補地（{len(sites)}か所）")
     for rank, site in enumerate(siting.get("sites", []), start=1):
         tip = (f"<b>{rank}. {html.escape(str(site.get('name', '')))}</b><br>"

@@ -15,9 +15,38 @@ from kenmap.workspace import Workspace
 
 def write_layer_page(ws: Workspace, layer: str, options: MapOptions, out: Path
                      ) -> dict[str, Any]:
+    """Write one layer's offline map page; returns what it holds (areas, lacking, bytes)."""
     page, facts = build_map(ws, layer, options)
     write_atomic(out, page.encode("utf-8"))
     return {**facts, "file": str(out)}
+
+
+def write_map(ws: Workspace, layer: str, out: str | Path, *, hub_type: str | None = None,
+              radius: float | None = None, tiles: str = "none") -> dict[str, Any]:
+    """Write the coverage map of one layer as a page that works offline.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    layer
+        Layer key.
+    out
+        The HTML file to write.
+    hub_type
+        Type whose gaps are shown (default: the type expected on the layer).
+    radius
+        Walking metres: reach circles and distance gaps.
+    tiles
+        ``none`` (offline) or ``osm``.
+
+    Returns
+    -------
+    dict
+        ``areas``, ``lacking``, ``bytes`` and ``file``.
+    """
+    return write_layer_page(ws, layer, MapOptions(hub_type=hub_type, radius=radius,
+                                                  tiles=tiles), Path(out))
 
 
 def index_html(ws: Workspace, entries: list[dict[str, Any]]) -> str:

@@ -45,8 +45,27 @@ def _code_map(ws: Workspace, finer: str, coarser: str) -> pd.Series:
     return mapping
 
 
+#: Counts by layer and the versions of the tables they are summed from.
+_COUNTS: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
 def layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
-    """Summed counts and rates per area code of ``layer`` (no geometry read: fast)."""
+    """Summed counts and rates per area code of ``layer`` (no geometry read: fast).
+
+    Cached by the versions of the layers and population tables: a hub edit keeps them.
+    """
+    tables = set(ws.tables())
+    layers = filled_layers(ws)
+    key = (*ws.state_of([*layers, *(table_name(k) for k in layers if table_name(k) in tables)]),
+           layer)
+    if key not in _COUNTS:
+        if len(_COUNTS) > 64:
+            _COUNTS.pop(next(iter(_COUNTS)))
+        _COUNTS[key] = _layer_counts(ws, layer)
+    return _COUNTS[key].copy()
+
+
+def _layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
     codes = ws.read_attributes(layer, ["code"])["code"]
     cols = ["population", "pop65", "pop75", "households", "aging_rate", "late_aging_rate",
             "missing"]

@@ -3,44 +3,37 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from kenmap.access.siting import SITE_FIELDS
+from kenmap.access.siting import SitingResult
 from kenmap.errors import KenmapError
 from kenmap.model.catalogue import catalogue_of
 from kenmap.render.text import fmt_count, text_table
 from kenmap.workspace import Workspace
 
 
-def public(result: dict[str, Any]) -> dict[str, Any]:
-    """The documented fields first, then the extras; internal keys dropped."""
-    out = {key: result[key] for key in SITE_FIELDS}
-    out.update({k: v for k, v in result.items() if k not in out and not k.startswith("_")})
-    return out
-
-
-def render_siting(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
+def render_siting(ws: Workspace, result: SitingResult, fmt: str) -> str:
+    """The result as a Japanese table (``table``) or its JSON (``json``)."""
     if fmt == "json":
-        return json.dumps(public(result), ensure_ascii=False, indent=1) + "\n"
+        return json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n"
     if fmt != "table":
         raise KenmapError(f"unknown format '{fmt}' (table or json)", field="--format")
-    label = catalogue_of(ws.get("hub_types")).get(result["hub_type"]).label
-    layer_label = ws.scheme.layer(result["layer"]).label
-    quality = "最適解" if result["optimal"] else f"最適解との差 {result['gap_percent']:.2f}% 以内"
+    label = catalogue_of(ws.get("hub_types")).get(result.hub_type).label
+    layer_label = ws.scheme.layer(result.layer).label
+    quality = "最適解" if result.optimal else f"最適解との差 {result.gap_percent:.2f}% 以内"
     lines = [
-        f"新しい{label} {result['k']}か所の候補（徒歩{result['radius_m']:.0f}m圏、"
-        f"候補地 {result['candidates']}、{result['solver']}、{quality}）",
-        f"65歳以上の圏内人口: {fmt_count(result['pop65_reached_before'])} → "
-        f"{fmt_count(result['pop65_reached_after'])}人", ""]
+        f"新しい{label} {result.k}か所の候補（徒歩{result.radius_m:.0f}m圏、"
+        f"候補地 {result.candidates}、{result.solver}、{quality}）",
+        f"65歳以上の圏内人口: {fmt_count(result.pop65_reached_before)} → "
+        f"{fmt_count(result.pop65_reached_after)}人", ""]
     rows = []
-    for rank, site_row in enumerate(result["sites"], start=1):
-        rows.append([str(rank), site_row["name"], f"{site_row['pop65_added']:,.0f}",
-                     str(len(site_row["areas_filled"])),
-                     f"{site_row['lat']:.5f}, {site_row['lon']:.5f}"])
+    for rank, site_row in enumerate(result.sites, start=1):
+        rows.append([str(rank), site_row.name, f"{site_row.pop65_added:,.0f}",
+                     str(len(site_row.areas_filled)),
+                     f"{site_row.lat:.5f}, {site_row.lon:.5f}"])
     lines += text_table(["順", "候補地", "新たに届く65歳以上", f"不足が解消する{layer_label}",
                      "緯度, 経度"], rows, {2, 3})
-    for note in result.get("notes", []):
+    for note in result.notes:
         lines.append(f"注: {note}")
-    if result.get("applied_hub_ids"):
-        lines.append(f"計画中の{label}として登録しました（id {result['applied_hub_ids']}）")
+    if result.applied_hub_ids:
+        lines.append(f"計画中の{label}として登録しました（id {result.applied_hub_ids}）")
     return "\n".join(lines) + "\n"
