@@ -1,21 +1,4 @@
-"""The workspace: one GeoPackage holding every layer, the scheme and metadata. Storage only.
-
-Each layer is its own table named by its key (QGIS opens them directly). Nothing outside this
-module opens the file: callers ask a :class:`Workspace` for frames.
-
-Reading: an opened workspace is a snapshot. Its tables are listed once, each frame is read
-once per instance, and every table carries a version number (in the metadata) that each write
-raises, so caches elsewhere can be keyed by exactly the tables a result depends on.
-
-Writing, two ways, both under one exclusive lock beside the file so writers never interleave:
-
-* :meth:`Workspace.transaction` for bulk rewrites (imports, derive): work on a copy that
-  replaces the file atomically only if the block completes;
-* :meth:`Workspace.edit` for small changes (one hub, metadata, a cache blob): one SQLite
-  transaction inside the GeoPackage (it is a SQLite database), so the cost is that of the
-  change, not of the file. A killed process leaves SQLite's journal, which rolls back on the
-  next open.
-"""
+"""The workspace as a snapshot: metadata and tables read once, versions, and writes."""
 
 from __future__ import annotations
 
@@ -23,12 +6,10 @@ import json
 import os
 import shutil
 import sqlite3
-import struct
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +17,24 @@ import pandas as pd
 
 from kenmap.errors import KenmapError
 from kenmap.model.scheme import Scheme
+from kenmap.workspace.edit import Edit
+from kenmap.workspace.gpkg import (
+    AREA_COLUMNS,
+    CACHE_TABLE,
+    POINT_TYPES,
+    TMP_PREFIX,
+    connect,
+    exclusive,
+    now,
+    read_catalogue,
+    select,
+    session,
+    share_mode,
+    write_meta,
+)
 
-META_TABLE = "kenmap_meta"
-CACHE_TABLE = "kenmap_cache"
-AREA_COLUMNS = ["code", "name", "parent_code"]
-_TMP_PREFIX = ".kenmap-tmp-"
-_POINT_TYPES = {"POINT", "MULTIPOINT"}
 #: Workspaces holding derived results to store when the command succeeds (held until then).
 _KEEPING: dict[int, Workspace] = {}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Workspace:
@@ -77,14 +64,14 @@ class Workspace:
         if not path.parent.exists():
             raise KenmapError("folder does not exist", file=path.parent)
         meta = {"kenmap_version": 1, "uid": uuid.uuid4().hex, "scheme": scheme.to_dict(),
-                "scheme_preset": preset, "crs_epsg": None, "created": _now(), "layers": {},
+                "scheme_preset": preset, "crs_epsg": None, "created": now(), "layers": {},
                 "history": [], "versions": {}}
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".gpkg", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".gpkg", dir=path.parent)
         os.close(fd)
         os.unlink(tmp)
         try:
-            _write_meta(Path(tmp), meta)
-            _share_mode(Path(tmp))
+            write_meta(Path(tmp), meta)
+            share_mode(Path(tmp))
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -97,7 +84,7 @@ class Workspace:
         path = Path(path)
         if not path.exists():
             raise KenmapError("workspace not found (create it with 'kenmap init')", file=path)
-        meta, tables = _read_catalogue(path)
+        meta, tables = read_catalogue(path)
         return cls(path, meta, tables)
 
     def refreshed(self) -> Workspace:
@@ -145,7 +132,7 @@ class Workspace:
 
     def record(self, action: str, **details: Any) -> None:
         """Append an entry to the workspace history (what was imported or derived, when)."""
-        self._meta.setdefault("history", []).append({"at": _now(), "action": action, **details})
+        self._meta.setdefault("history", []).append({"at": now(), "action": action, **details})
 
     def version(self, table: str) -> int:
         """How many times ``table`` has been written (0 if never, or before versions)."""
@@ -159,14 +146,14 @@ class Workspace:
     # -- tables ------------------------------------------------------------------------------
     def tables(self) -> list[str]:
         if self._tables is None:
-            self._tables = _read_catalogue(self.path)[1]
+            self._tables = read_catalogue(self.path)[1]
         return list(self._tables)
 
     def point_tables(self) -> list[str]:
         """Tables whose geometry is points (hubs and any other located points)."""
         self.tables()
         assert self._tables is not None
-        return [name for name, kind in self._tables.items() if kind in _POINT_TYPES]
+        return [name for name, kind in self._tables.items() if kind in POINT_TYPES]
 
     def has_layer(self, key: str) -> bool:
         return key in self.tables()
@@ -217,7 +204,7 @@ class Workspace:
             return pd.DataFrame(whole[cols])
 
         def read() -> pd.DataFrame:
-            frame = _select(self.path, key, cols)
+            frame = select(self.path, key, cols)
             for col in cols:
                 if col in AREA_COLUMNS:
                     frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
@@ -251,7 +238,7 @@ class Workspace:
         """A cached derived result stored in the workspace: ``(digest, data)`` or None."""
         if CACHE_TABLE not in self.tables():
             return None
-        with _session(self.path) as con:
+        with session(self.path) as con:
             row = con.execute(f'SELECT digest, data FROM "{CACHE_TABLE}" WHERE key = ?',
                               (key,)).fetchone()
         return (str(row[0]), bytes(row[1])) if row else None
@@ -317,7 +304,7 @@ class Workspace:
     def drop_table(self, name: str) -> None:
         self._require_tx()
         if name in self.tables():
-            with _session(self.path) as con:
+            with session(self.path) as con:
                 con.execute(f'DROP TABLE IF EXISTS "{name}"')
                 for table in ("gpkg_contents", "gpkg_geometry_columns"):
                     con.execute(f"DELETE FROM {table} WHERE table_name = ?", (name,))
@@ -344,24 +331,24 @@ class Workspace:
         committed meanwhile is not lost, and every read inside the block sees the file as it is
         under the lock.
         """
-        with _exclusive(self.path):
+        with exclusive(self.path):
             current = Workspace.open(self.path)
             self._adopt(current)
-            for stale in self.path.parent.glob(_TMP_PREFIX + "*"):
+            for stale in self.path.parent.glob(TMP_PREFIX + "*"):
                 # Left by a process killed mid-write; the workspace itself is intact.
                 if stale.name.endswith(self.path.name):
                     stale.unlink(missing_ok=True)
-            tmp = self.path.parent / f"{_TMP_PREFIX}{os.getpid()}-{self.path.name}"
+            tmp = self.path.parent / f"{TMP_PREFIX}{os.getpid()}-{self.path.name}"
             shutil.copyfile(self.path, tmp)
             work = Workspace(tmp, json.loads(json.dumps(self._meta)), dict(self._tables or {}))
             work._frames = dict(self._frames)
             work._in_tx = True
             try:
                 yield work
-                _write_meta(tmp, work._meta)
+                write_meta(tmp, work._meta)
                 with open(tmp, "rb+") as fh:
                     os.fsync(fh.fileno())
-                _share_mode(tmp)
+                share_mode(tmp)
                 os.replace(tmp, self.path)
                 self._meta = work._meta
                 self._tables = work._tables
@@ -377,10 +364,10 @@ class Workspace:
         Takes the same exclusive lock as :meth:`transaction`; metadata is re-read under it.
         Either every statement and the metadata update commit, or none does.
         """
-        with _exclusive(self.path):
+        with exclusive(self.path):
             current = Workspace.open(self.path)
             self._adopt(current)
-            con = _connect(self.path)
+            con = connect(self.path)
             try:
                 con.execute("BEGIN IMMEDIATE")
                 change = Edit(self, con)
@@ -408,219 +395,6 @@ class Workspace:
                 del self._frames[key]
         self._meta = current._meta
         self._tables = current._tables
-
-
-class Edit:
-    """The statements of one :meth:`Workspace.edit`, against the live file."""
-
-    def __init__(self, ws: Workspace, con: sqlite3.Connection) -> None:
-        self.ws = ws
-        self.con = con
-        self.touched: set[str] = set()
-
-    def columns(self, table: str) -> dict[str, str]:
-        """Column names and SQL types of a table."""
-        return {str(r[1]): str(r[2]) for r in self.con.execute(f'PRAGMA table_info("{table}")')}
-
-    def _geometry_column(self, table: str) -> tuple[str, int]:
-        row = self.con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE "
-                               "table_name = ?", (table,)).fetchone()
-        if row is None:
-            raise KenmapError(f"table {table} has no geometry")
-        return str(row[0]), int(row[1])
-
-    def _ensure_columns(self, table: str, values: dict[str, Any]) -> None:
-        have = self.columns(table)
-        for name, value in values.items():
-            if name not in have:
-                kind = "INTEGER" if isinstance(value, (bool, int)) else \
-                    "REAL" if isinstance(value, float) else "TEXT"
-                self.con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {kind}')
-
-    def insert(self, table: str, values: dict[str, Any], point: tuple[float, float] | None = None
-               ) -> None:
-        """Insert one row; ``point`` (x, y in the workspace CRS) for a point table."""
-        values = {k: _sql_value(v) for k, v in values.items()}
-        self._ensure_columns(table, values)
-        names = list(values)
-        params = [values[n] for n in names]
-        if point is not None:
-            column, srs = self._geometry_column(table)
-            names.append(column)
-            params.append(_gpkg_point(point, srs))
-        cols = ", ".join(f'"{n}"' for n in names)
-        marks = ", ".join("?" for _ in names)
-        self.con.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', params)
-        self.touched.add(table)
-
-    def update(self, table: str, key: str, value: Any, values: dict[str, Any],
-               point: tuple[float, float] | None = None) -> int:
-        """Update the rows where ``key = value``; returns how many changed."""
-        values = {k: _sql_value(v) for k, v in values.items()}
-        self._ensure_columns(table, values)
-        sets = [f'"{n}" = ?' for n in values]
-        params = list(values.values())
-        if point is not None:
-            column, srs = self._geometry_column(table)
-            sets.append(f'"{column}" = ?')
-            params.append(_gpkg_point(point, srs))
-        if not sets:
-            return 0
-        cur = self.con.execute(f'UPDATE "{table}" SET {", ".join(sets)} WHERE "{key}" = ?',
-                               [*params, _sql_value(value)])
-        self.touched.add(table)
-        return int(cur.rowcount)
-
-    def delete(self, table: str, key: str, value: Any) -> int:
-        cur = self.con.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', (_sql_value(value),))
-        self.touched.add(table)
-        return int(cur.rowcount)
-
-    def put_blob(self, key: str, digest: str, data: bytes) -> None:
-        """Store a derived result (e.g. demand cells) keyed by a digest of its inputs."""
-        exists = self.con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
-                                  (CACHE_TABLE,)).fetchone()
-        if not exists:
-            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{CACHE_TABLE}" (key TEXT PRIMARY '
-                             "KEY, digest TEXT NOT NULL, data BLOB NOT NULL)")
-            self.con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
-                             "description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
-                             (CACHE_TABLE, CACHE_TABLE, "kenmap: derived results, rebuilt "
-                              "when their inputs change", _gpkg_time()))
-            assert self.ws._tables is not None
-            self.ws._tables[CACHE_TABLE] = None
-        self.con.execute(f'INSERT OR REPLACE INTO "{CACHE_TABLE}" (key, digest, data) '
-                         "VALUES (?, ?, ?)", (key, digest, sqlite3.Binary(data)))
-
-    def _finish(self) -> None:
-        versions = self.ws._meta.setdefault("versions", {})
-        for name in sorted(self.touched):
-            versions[name] = int(versions.get(name, 0)) + 1
-            self.con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?",
-                             (_gpkg_time(), name))
-        for key, value in self.ws._meta.items():
-            text = json.dumps(value, ensure_ascii=False)
-            done = self.con.execute(f'UPDATE "{META_TABLE}" SET value = ? WHERE key = ?',
-                                    (text, key)).rowcount
-            if not done:
-                self.con.execute(f'INSERT INTO "{META_TABLE}" (key, value) VALUES (?, ?)',
-                                 (key, text))
-
-
-# -- storage helpers -------------------------------------------------------------------------
-def _gpkg_time() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
-
-
-def _sql_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
-def _gpkg_point(point: tuple[float, float], srs: int) -> bytes:
-    """A GeoPackage geometry blob for a point: header (no envelope) + little-endian WKB."""
-    return b"GP\x00\x01" + struct.pack("<i", srs) + struct.pack("<BIdd", 1, 1, *point)
-
-
-def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
-    """Bounds of a GeoPackage geometry blob (for the R-tree triggers GDAL installs)."""
-    if blob is None or len(blob) < 8:
-        return None
-    flags = blob[3]
-    if flags & 0x10:
-        return None
-    endian = "<" if flags & 1 else ">"
-    indicator = (flags >> 1) & 7
-    if indicator:
-        minx, maxx, miny, maxy = struct.unpack(endian + "4d", blob[8:40])
-        return minx, maxx, miny, maxy
-    import shapely
-
-    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get(indicator, 0)
-    geom = shapely.from_wkb(bytes(blob[8 + size:]))
-    if geom.is_empty:
-        return None
-    x0, y0, x1, y1 = geom.bounds
-    return x0, x1, y0, y1
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(path, timeout=60, isolation_level=None)
-    # GDAL's R-tree triggers call these spatial functions; plain SQLite does not have them.
-    con.create_function("ST_IsEmpty", 1, lambda b: 1 if _envelope(b) is None else 0,
-                        deterministic=True)
-    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
-        con.create_function(name, 1, lambda b, i=i: (e[i] if (e := _envelope(b)) else None),
-                            deterministic=True)
-    return con
-
-
-@contextmanager
-def _session(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection in autocommit mode, closed on leaving (a hot journal rolls back here)."""
-    con = _connect(path)
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def _read_catalogue(path: Path) -> tuple[dict[str, Any], dict[str, str | None]]:
-    """Metadata and the table list (name → geometry type or None), in one connection."""
-    try:
-        with _session(path) as con:
-            rows = con.execute(f'SELECT key, value FROM "{META_TABLE}"').fetchall()
-            contents = con.execute("SELECT c.table_name, g.geometry_type_name FROM "
-                                   "gpkg_contents c LEFT JOIN gpkg_geometry_columns g "
-                                   "ON g.table_name = c.table_name").fetchall()
-    except sqlite3.Error as exc:
-        raise KenmapError("not a kenmap workspace (no kenmap_meta table)", file=path) from exc
-    meta = {str(k): json.loads(v) for k, v in rows}
-    tables = {str(name): (str(kind).upper() if kind else None) for name, kind in contents}
-    return meta, tables
-
-
-def _select(path: Path, table: str, columns: list[str]) -> pd.DataFrame:
-    cols = ", ".join(f'"{c}"' for c in columns)
-    with _session(path) as con:
-        rows = con.execute(f'SELECT {cols} FROM "{table}" ORDER BY rowid').fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    if not rows:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return frame
-
-
-def _share_mode(path: Path) -> None:
-    """Give a new file the permissions the user's umask allows (mkstemp makes it 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
-@contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    import fcntl
-
-    lock = path.parent / f".{path.name}.lock"
-    with open(lock, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def _write_meta(path: Path, meta: dict[str, Any]) -> None:
-    import pyogrio
-
-    frame = pd.DataFrame(
-        {"key": list(meta), "value": [json.dumps(v, ensure_ascii=False) for v in meta.values()]})
-    pyogrio.write_dataframe(frame, path, layer=META_TABLE, driver="GPKG")
 
 
 def open_workspace(path: str | Path) -> Workspace:

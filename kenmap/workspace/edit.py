@@ -1,0 +1,110 @@
+"""Small changes to a workspace as one SQLite transaction inside the GeoPackage."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from kenmap.errors import KenmapError
+from kenmap.workspace.gpkg import CACHE_TABLE, META_TABLE, gpkg_point, gpkg_time, sql_value
+
+if TYPE_CHECKING:
+    from kenmap.workspace.snapshot import Workspace
+
+
+class Edit:
+    """The statements of one :meth:`Workspace.edit`, against the live file."""
+
+    def __init__(self, ws: Workspace, con: sqlite3.Connection) -> None:
+        self.ws = ws
+        self.con = con
+        self.touched: set[str] = set()
+
+    def columns(self, table: str) -> dict[str, str]:
+        """Column names and SQL types of a table."""
+        return {str(r[1]): str(r[2]) for r in self.con.execute(f'PRAGMA table_info("{table}")')}
+
+    def _geometry_column(self, table: str) -> tuple[str, int]:
+        row = self.con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE "
+                               "table_name = ?", (table,)).fetchone()
+        if row is None:
+            raise KenmapError(f"table {table} has no geometry")
+        return str(row[0]), int(row[1])
+
+    def _ensure_columns(self, table: str, values: dict[str, Any]) -> None:
+        have = self.columns(table)
+        for name, value in values.items():
+            if name not in have:
+                kind = "INTEGER" if isinstance(value, (bool, int)) else \
+                    "REAL" if isinstance(value, float) else "TEXT"
+                self.con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {kind}')
+
+    def insert(self, table: str, values: dict[str, Any], point: tuple[float, float] | None = None
+               ) -> None:
+        """Insert one row; ``point`` (x, y in the workspace CRS) for a point table."""
+        values = {k: sql_value(v) for k, v in values.items()}
+        self._ensure_columns(table, values)
+        names = list(values)
+        params = [values[n] for n in names]
+        if point is not None:
+            column, srs = self._geometry_column(table)
+            names.append(column)
+            params.append(gpkg_point(point, srs))
+        cols = ", ".join(f'"{n}"' for n in names)
+        marks = ", ".join("?" for _ in names)
+        self.con.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', params)
+        self.touched.add(table)
+
+    def update(self, table: str, key: str, value: Any, values: dict[str, Any],
+               point: tuple[float, float] | None = None) -> int:
+        """Update the rows where ``key = value``; returns how many changed."""
+        values = {k: sql_value(v) for k, v in values.items()}
+        self._ensure_columns(table, values)
+        sets = [f'"{n}" = ?' for n in values]
+        params = list(values.values())
+        if point is not None:
+            column, srs = self._geometry_column(table)
+            sets.append(f'"{column}" = ?')
+            params.append(gpkg_point(point, srs))
+        if not sets:
+            return 0
+        cur = self.con.execute(f'UPDATE "{table}" SET {", ".join(sets)} WHERE "{key}" = ?',
+                               [*params, sql_value(value)])
+        self.touched.add(table)
+        return int(cur.rowcount)
+
+    def delete(self, table: str, key: str, value: Any) -> int:
+        cur = self.con.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', (sql_value(value),))
+        self.touched.add(table)
+        return int(cur.rowcount)
+
+    def put_blob(self, key: str, digest: str, data: bytes) -> None:
+        """Store a derived result (e.g. demand cells) keyed by a digest of its inputs."""
+        exists = self.con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
+                                  (CACHE_TABLE,)).fetchone()
+        if not exists:
+            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{CACHE_TABLE}" (key TEXT PRIMARY '
+                             "KEY, digest TEXT NOT NULL, data BLOB NOT NULL)")
+            self.con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
+                             "description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
+                             (CACHE_TABLE, CACHE_TABLE, "kenmap: derived results, rebuilt "
+                              "when their inputs change", gpkg_time()))
+            assert self.ws._tables is not None
+            self.ws._tables[CACHE_TABLE] = None
+        self.con.execute(f'INSERT OR REPLACE INTO "{CACHE_TABLE}" (key, digest, data) '
+                         "VALUES (?, ?, ?)", (key, digest, sqlite3.Binary(data)))
+
+    def _finish(self) -> None:
+        versions = self.ws._meta.setdefault("versions", {})
+        for name in sorted(self.touched):
+            versions[name] = int(versions.get(name, 0)) + 1
+            self.con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?",
+                             (gpkg_time(), name))
+        for key, value in self.ws._meta.items():
+            text = json.dumps(value, ensure_ascii=False)
+            done = self.con.execute(f'UPDATE "{META_TABLE}" SET value = ? WHERE key = ?',
+                                    (text, key)).rowcount
+            if not done:
+                self.con.execute(f'INSERT INTO "{META_TABLE}" (key, value) VALUES (?, ?)',
+                                 (key, text))

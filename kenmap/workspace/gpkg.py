@@ -1,0 +1,169 @@
+"""The GeoPackage underneath: SQLite connections, geometry blobs, the lock, journals, metadata.
+
+Everything here is about the file as SQLite and GeoPackage define it; nothing about kenmap's
+domain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kenmap.errors import KenmapError
+
+META_TABLE = "kenmap_meta"
+CACHE_TABLE = "kenmap_cache"
+AREA_COLUMNS = ["code", "name", "parent_code"]
+TMP_PREFIX = ".kenmap-tmp-"
+POINT_TYPES = {"POINT", "MULTIPOINT"}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+def gpkg_time() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def sql_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def gpkg_point(point: tuple[float, float], srs: int) -> bytes:
+    """A GeoPackage geometry blob for a point: header (no envelope) + little-endian WKB."""
+    return b"GP\x00\x01" + struct.pack("<i", srs) + struct.pack("<BIdd", 1, 1, *point)
+
+
+def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """Bounds of a GeoPackage geometry blob (for the R-tree triggers GDAL installs)."""
+    if blob is None or len(blob) < 8:
+        return None
+    flags = blob[3]
+    if flags & 0x10:
+        return None
+    endian = "<" if flags & 1 else ">"
+    indicator = (flags >> 1) & 7
+    if indicator:
+        minx, maxx, miny, maxy = struct.unpack(endian + "4d", blob[8:40])
+        return minx, maxx, miny, maxy
+    import shapely
+
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get(indicator, 0)
+    geom = shapely.from_wkb(bytes(blob[8 + size:]))
+    if geom.is_empty:
+        return None
+    x0, y0, x1, y1 = geom.bounds
+    return x0, x1, y0, y1
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, timeout=60, isolation_level=None)
+    # GDAL's R-tree triggers call these spatial functions; plain SQLite does not have them.
+    con.create_function("ST_IsEmpty", 1, lambda b: 1 if envelope(b) is None else 0,
+                        deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        con.create_function(name, 1, lambda b, i=i: (e[i] if (e := envelope(b)) else None),
+                            deterministic=True)
+    return con
+
+
+@contextmanager
+def session(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection in autocommit mode, closed on leaving (a hot journal rolls back here)."""
+    con = connect(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def clean_journal(path: Path) -> None:
+    """Remove a rollback journal that a killed writer left behind.
+
+    Taking SQLite's write lock first rolls back a journal that still matters (a hot one); one
+    that is left after that belongs to no transaction (a writer killed before it changed the
+    file), and no other writer can be using it while we hold the lock.
+    """
+    journal = Path(f"{path}-journal")
+    if not journal.exists() or not os.access(path.parent, os.W_OK):
+        return
+    con = sqlite3.connect(path, timeout=0.5, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            journal.unlink(missing_ok=True)
+        finally:
+            con.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # another program is writing: its journal is live, leave it
+    finally:
+        con.close()
+
+
+def read_catalogue(path: Path) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """Metadata and the table list (name → geometry type or None), in one connection."""
+    clean_journal(path)
+    try:
+        with session(path) as con:
+            rows = con.execute(f'SELECT key, value FROM "{META_TABLE}"').fetchall()
+            contents = con.execute("SELECT c.table_name, g.geometry_type_name FROM "
+                                   "gpkg_contents c LEFT JOIN gpkg_geometry_columns g "
+                                   "ON g.table_name = c.table_name").fetchall()
+    except sqlite3.Error as exc:
+        raise KenmapError("not a kenmap workspace (no kenmap_meta table)", file=path) from exc
+    meta = {str(k): json.loads(v) for k, v in rows}
+    tables = {str(name): (str(kind).upper() if kind else None) for name, kind in contents}
+    return meta, tables
+
+
+def select(path: Path, table: str, columns: list[str]) -> pd.DataFrame:
+    cols = ", ".join(f'"{c}"' for c in columns)
+    with session(path) as con:
+        rows = con.execute(f'SELECT {cols} FROM "{table}" ORDER BY rowid').fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    if not rows:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return frame
+
+
+def share_mode(path: Path) -> None:
+    """Give a new file the permissions the user's umask allows (mkstemp makes it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    import fcntl
+
+    lock = path.parent / f".{path.name}.lock"
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def write_meta(path: Path, meta: dict[str, Any]) -> None:
+    import pyogrio
+
+    frame = pd.DataFrame(
+        {"key": list(meta), "value": [json.dumps(v, ensure_ascii=False) for v in meta.values()]})
+    pyogrio.write_dataframe(frame, path, layer=META_TABLE, driver="GPKG")
