@@ -38,6 +38,7 @@ class Solution:
 
     @property
     def gap_percent(self) -> float:
+        """How far ``value`` may fall short of the optimum, in % of the upper bound."""
         if self.upper_bound <= 0:
             return 0.0
         return max(0.0, (self.upper_bound - self.value) / self.upper_bound * 100)
@@ -63,6 +64,7 @@ def aggregate(weights: NDArray[np.float64], cover: sp.csr_matrix
 
 def covered_value(weights: NDArray[np.float64], cover: sp.csr_matrix,
                   chosen: list[int]) -> float:
+    """The total weight of the rows that at least one of ``chosen`` reaches."""
     if not chosen:
         return 0.0
     hit = np.asarray(cover[:, chosen].sum(axis=1)).ravel() > 0

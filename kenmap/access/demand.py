@@ -96,6 +96,8 @@ class Demand:
 
     @classmethod
     def from_bytes(cls, data: bytes, key: tuple[Any, ...]) -> Demand:
+        """Cells read back from :meth:`to_bytes`; ``key`` is the input key they were built
+        from."""
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
             about = json.loads(str(stored["about"][0]))
             out = cls(about["layer"], float(about["cell"]), stored["x"], stored["y"],
@@ -217,4 +219,5 @@ def _build(ws: Workspace, cell: float) -> Demand:
 
 
 def clear_cache() -> None:
+    """Forget the demand cells held in memory (cells stored in workspaces stay)."""
     _CACHE.clear()

@@ -149,6 +149,7 @@ class GapTable:
         return self.frame[self.frame["lacking"]]
 
     def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping: how it was computed, and ``areas`` with the ``gaps`` fields."""
         rows = []
         for row in self.frame[GAP_FIELDS].to_dict(orient="records"):
             rows.append({k: (None if isinstance(v, float) and np.isnan(v) else

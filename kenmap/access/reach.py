@@ -74,6 +74,7 @@ class Nearest:
     hub: NDArray[np.intp]
 
     def coords(self) -> set[tuple[float, float]]:
+        """The hub positions these distances were computed for, as (x, y) pairs."""
         return set(zip(self.hub_x.tolist(), self.hub_y.tolist()))
 
 

@@ -45,6 +45,7 @@ class Site:
     y: float = field(default=0.0, repr=False)
 
     def to_json(self) -> dict[str, Any]:
+        """The site as JSON-ready fields (without the workspace-CRS ``x``, ``y``)."""
         return {"candidate_id": self.candidate_id, "name": self.name, "lon": self.lon,
                 "lat": self.lat, "pop65_added": self.pop65_added,
                 "areas_filled": self.areas_filled}

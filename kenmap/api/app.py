@@ -29,6 +29,8 @@ UPLOAD_MAX_EXPANDED = settings.UPLOAD_MAX_EXPANDED
 
 
 class ApiError(BaseModel):
+    """An error: the message and, where known, the file, row and field at fault."""
+
     error: str
     file: str | None = None
     row: int | None = None
@@ -140,6 +142,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
+        """Swagger UI from the local copy, so /docs works offline."""
         return get_swagger_ui_html(openapi_url="/openapi.json", title="kenmap API",
                                    swagger_js_url="/static/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger/swagger-ui.css",
@@ -147,6 +150,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
+        """Liveness check: ``ok`` and the name of the workspace file served."""
         return {"ok": True, "workspace": path.name}
 
     async def json_view(key: Any, compute: Callable[[], Any]) -> Response:
@@ -158,12 +162,14 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     @app.get("/api/layers", response_class=Response, responses=JSON_OK)
     async def layers() -> Response:
+        """The scheme's layers with their area counts, the CRS and the population sources."""
         return await json_view("layers", views.layers)
 
     @app.get("/api/layers/{key}/areas", response_class=Response,
              responses={**ERRORS, 200: {"content": {"application/geo+json": {
                  "schema": {"type": "object"}}}, "description": "Areas with their figures"}})
     async def areas(key: LayerKey, full: bool = False) -> Response:
+        """A layer's areas and their figures as GeoJSON; ``full`` keeps the exact outlines."""
         body = views.peek(("areas", key, full))
         if body is None:
             body = await run_in_threadpool(views.areas_geojson, key, full)
@@ -171,35 +177,42 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     @app.get("/api/areas/{layer}/{code}", response_class=Response, responses=JSON_OK)
     async def area(layer: LayerKey, code: str) -> Response:
+        """One area's profile: its figures, parent and city, hubs and children lacking one."""
         return await json_view(("profile", layer, code), lambda: views.profile(layer, code))
 
     @app.get("/api/gaps", response_class=Response, responses=JSON_OK)
     async def gaps(layer: LayerKey, hub_type: HubType,
                    radius: Annotated[float | None, Query(gt=0, le=50_000)] = None,
                    with_planned: bool = False) -> Response:
+        """Run ``kenmap gaps``: areas lacking a hub; ``radius`` in walking metres."""
         return await json_view(("gaps", layer, hub_type, radius, with_planned),
                                lambda: views.gaps(layer, hub_type, radius, with_planned))
 
     @app.get("/api/coverage", response_class=Response, responses=JSON_OK)
     async def coverage(with_planned: bool = False) -> Response:
+        """Run ``kenmap coverage``: each hub type's reach and, per layer, areas lacking one."""
         return await json_view(("coverage", with_planned), lambda: views.coverage(with_planned))
 
     @app.get("/api/hubs", response_class=Response, responses=JSON_OK)
     async def hubs(type: HubType | None = None, status: Status | None = None) -> Response:
+        """Hubs as GeoJSON points, optionally only those of one type or status."""
         return await json_view(("hubs", type, status), lambda: views.hubs(type, status))
 
     @app.post("/api/hubs", status_code=201, responses=ERRORS, dependencies=writer)
     def create_hub(hub: HubIn) -> dict[str, Any]:
+        """Add a hub; returns it with its new ``id`` and ``version``."""
         return add_hub(views.writer(), hub.model_dump())
 
     @app.patch("/api/hubs/{hub_id}", responses=ERRORS, dependencies=writer)
     def patch_hub(hub_id: int, change: HubPatch) -> dict[str, Any]:
+        """Change or move a hub; refused (409) unless ``version`` is the hub's current one."""
         values = change.model_dump(exclude_unset=True)
         version = values.pop("version")
         return update_hub(views.writer(), hub_id, version, values)
 
     @app.delete("/api/hubs/{hub_id}", status_code=204, responses=ERRORS, dependencies=writer)
     def remove_hub(hub_id: int, version: Annotated[int, Query(ge=1)]) -> Response:
+        """Delete a hub; refused (409) unless ``version`` is the hub's current one."""
         delete_hub(views.writer(), hub_id, version)
         return Response(status_code=204)
 
@@ -228,6 +241,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         keep_water: bool = False, append: bool = False,
         tolerance: Annotated[float, Query(ge=0, le=1)] = settings.NESTING_TOLERANCE,
     ) -> dict[str, Any]:
+        """Run ``kenmap import areas`` on an uploaded file; returns the import report."""
         from kenmap.layers.areas import import_areas
 
         with _saved(file, max_upload) as saved:
@@ -246,6 +260,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         x_field: str | None = None, y_field: str | None = None, crs: str | None = None,
         status: str = "existing", encoding: str | None = None, replace: bool = False,
     ) -> dict[str, Any]:
+        """Run ``kenmap import hubs`` on an uploaded file; returns the import report."""
         from kenmap.hubs.imports import import_hubs
 
         with _saved(file, max_upload) as saved:
@@ -257,14 +272,17 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
+        """Redirect to the index of maps."""
         return RedirectResponse("/maps/")
 
     @app.get("/maps/", response_class=HTMLResponse, responses=ERRORS)
     def map_index() -> HTMLResponse:
+        """An HTML page linking the map of every layer that has areas."""
         return HTMLResponse(views.map_index())
 
     @app.get("/maps/{layer}", response_class=HTMLResponse, responses=ERRORS)
     def map_page(layer: LayerKey) -> HTMLResponse:
+        """The interactive map of one layer: aging rates, hubs and gaps."""
         return HTMLResponse(views.map_page(layer))
 
     return app

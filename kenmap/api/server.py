@@ -28,6 +28,8 @@ def read_token(token_file: Path | None) -> str | None:
 def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None = None,
                max_upload: int = settings.MAX_UPLOAD_MB * 1024 * 1024,
                echo: Callable[[str], None] = print) -> None:
+    """Serve ``workspace`` until stopped; read-only unless a token is given (see
+    :func:`read_token`). ``max_upload`` is in bytes."""
     import uvicorn
 
     from kenmap.api.app import create_app

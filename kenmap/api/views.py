@@ -74,6 +74,7 @@ class Views:
             compute(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")))
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, cached under ``key`` until the workspace file changes."""
         state = self._state()
         with self._lock:
             if state != self._key:
@@ -91,6 +92,7 @@ class Views:
 
     # -- figures ---------------------------------------------------------------------------
     def layers(self) -> dict[str, Any]:
+        """The scheme's layers with their area counts, the CRS and the population sources."""
         def compute() -> dict[str, Any]:
             ws = self.workspace()
             filled = set(filled_layers(ws))
@@ -109,6 +111,8 @@ class Views:
             raise NotFoundError(f"layer {layer} has no areas")
 
     def areas_geojson(self, layer: str, full: bool) -> bytes:
+        """The areas of ``layer`` with their stats as GeoJSON (EPSG:4326), simplified for
+        display unless ``full``."""
         def compute() -> bytes:
             ws = self.workspace()
             self._check_layer(ws, layer)
@@ -136,6 +140,8 @@ class Views:
         return bytes(self.cached(("areas", layer, full), compute))
 
     def profile(self, layer: str, code: str) -> dict[str, Any]:
+        """One area's stats beside its parent's and the city's, its hubs, and the child
+        areas lacking a hub of the type expected on the child layer."""
         def compute() -> dict[str, Any]:
             ws = self.workspace()
             self._check_layer(ws, layer)
@@ -179,6 +185,7 @@ class Views:
 
     def gaps(self, layer: str, hub_type: str, radius: float | None, with_planned: bool
              ) -> dict[str, Any]:
+        """The ``gaps`` rows of ``layer`` for ``hub_type`` (``radius`` in walking metres)."""
         def compute() -> dict[str, Any]:
             ws = self.workspace()
             self._check_layer(ws, layer)
@@ -189,10 +196,12 @@ class Views:
         return dict(self.cached(("gaps", layer, hub_type, radius, with_planned), compute))
 
     def coverage(self, with_planned: bool) -> dict[str, Any]:
+        """The :func:`~kenmap.access.gaps.coverage` summary of the workspace."""
         return dict(self.cached(("coverage", with_planned),
                                 lambda: coverage(self.workspace(), with_planned=with_planned)))
 
     def hubs(self, hub_type: str | None, status: str | None) -> dict[str, Any]:
+        """Hubs as a GeoJSON FeatureCollection (lon/lat), optionally of one type or status."""
         def compute() -> dict[str, Any]:
             ws = self.workspace()
             hubs = read_hubs(ws)
@@ -210,6 +219,7 @@ class Views:
         return dict(self.cached(("hubs", hub_type, status), compute))
 
     def map_page(self, layer: str) -> str:
+        """The HTML map page of ``layer``."""
         def compute() -> str:
             ws = self.workspace()
             self._check_layer(ws, layer)
@@ -218,6 +228,7 @@ class Views:
         return str(self.cached(("map", layer), compute))
 
     def map_index(self) -> str:
+        """The HTML index page linking the map of every layer that has areas."""
         def compute() -> str:
             ws = self.workspace()
             entries = []

@@ -26,11 +26,14 @@ OutFile = Annotated[Optional[Path], typer.Option(help="Write to this file.")]
 
 
 def say(lines: list[str]) -> None:
+    """Print each line."""
     for line in lines:
         typer.echo(line)
 
 
 def output(text: str, out: Path | None, *, bom: bool = False) -> None:
+    """Print ``text``, or write it to ``out``; ``bom`` marks it as UTF-8 so Excel reads CSV
+    right."""
     from kenmap.model.files import write_atomic
 
     if out is None:
@@ -40,6 +43,7 @@ def output(text: str, out: Path | None, *, bom: bool = False) -> None:
         typer.echo(f"Wrote {out}")
 
 def emit(data: dict[str, object], lines: list[str], fmt: str) -> None:
+    """Print ``data`` as JSON or ``lines`` as text, as ``fmt`` asks."""
     if fmt == "json":
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     elif fmt == "text":

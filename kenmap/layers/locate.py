@@ -17,6 +17,7 @@ from kenmap.workspace import Workspace
 
 
 def area_column(layer: str) -> str:
+    """The point-table column holding the code of the ``layer`` area each point is in."""
     return f"area_{layer}"
 
 

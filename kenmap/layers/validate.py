@@ -44,6 +44,7 @@ class ValidationReport:
     warnings: list[dict[str, Any]]
 
     def to_json(self) -> dict[str, Any]:
+        """The report as a JSON-ready mapping."""
         return {"ok": self.ok, "layers": self.layers, "errors": self.errors,
                 "warnings": self.warnings}
 

@@ -52,6 +52,7 @@ def class_of(value: float | None, bins: list[float]) -> int:
 
 
 def colour_of(cls: int, n_classes: int) -> str:
+    """Fill colour of class ``cls`` out of ``n_classes`` (grey for -1, unknown)."""
     if cls < 0:
         return NO_DATA
     # Spread fewer classes over the whole ramp so the darkest stays darkest.
@@ -60,6 +61,8 @@ def colour_of(cls: int, n_classes: int) -> str:
 
 
 def glyph(key: str, label: str, icon: str | None) -> str:
+    """The character drawn in a hub type's marker: a one-character non-ascii ``icon``, else
+    the built-in glyph, else the first character of ``label``."""
     if icon and len(icon) == 1 and not icon.isascii():
         return icon
     return GLYPHS.get(key, label[:1])

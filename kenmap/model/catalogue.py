@@ -39,6 +39,7 @@ class HubType:
         return None
 
     def to_dict(self) -> dict[str, Any]:
+        """The type as a plain mapping (how the workspace stores it)."""
         return asdict(self)
 
 
@@ -91,22 +92,27 @@ class Catalogue:
 
     @classmethod
     def default(cls) -> Catalogue:
+        """The built-in types (:data:`DEFAULT_TYPES`)."""
         return cls(list(DEFAULT_TYPES))
 
     @classmethod
     def from_list(cls, data: list[dict[str, Any]]) -> Catalogue:
+        """A catalogue from its stored form (:meth:`to_list`), each type checked."""
         return cls([_parse_type(d, source="workspace") for d in data])
 
     def to_list(self) -> list[dict[str, Any]]:
+        """The types as plain mappings, for the workspace metadata."""
         return [t.to_dict() for t in self.types.values()]
 
     def get(self, key: str) -> HubType:
+        """The type with this key, or a clear error listing the known keys."""
         if key not in self.types:
             raise KenmapError(f"unknown hub type '{key}'; known types are "
                               f"{', '.join(self.types)}", field="--type")
         return self.types[key]
 
     def add(self, data: dict[str, Any]) -> HubType:
+        """Add a new type (``kenmap types add``); an existing key is refused."""
         hub_type = _parse_type(data, source="kenmap types add")
         if hub_type.key in self.types:
             raise KenmapError(f"hub type '{hub_type.key}' exists already; use 'types set'")
@@ -114,6 +120,7 @@ class Catalogue:
         return hub_type
 
     def set(self, key: str, changes: dict[str, Any]) -> HubType:
+        """Change fields of a type (``kenmap types set``); None values leave a field as is."""
         current = self.get(key)
         merged = {**current.to_dict(), **{k: v for k, v in changes.items() if v is not None}}
         updated = _parse_type(merged, source="kenmap types set")

@@ -16,9 +16,11 @@ class Report:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready mapping, the facts at the top level."""
         return {"title": self.title, **self.facts, "notes": self.notes, "warnings": self.warnings}
 
     def lines(self) -> list[str]:
+        """The report as text lines: the title, then indented notes and warnings."""
         out = [self.title]
         out += [f"  {note}" for note in self.notes]
         out += [f"  warning: {w}" for w in self.warnings]

@@ -31,6 +31,7 @@ class Scheme:
 
     @property
     def keys(self) -> list[str]:
+        """The layer keys, from the top down."""
         return [layer.key for layer in self.layers]
 
     def layer(self, key: str) -> Layer:
@@ -43,13 +44,17 @@ class Scheme:
             field="--layer")
 
     def index(self, key: str) -> int:
+        """Position of the layer from the top (0), or a clear error for an unknown key."""
         return self.keys.index(self.layer(key).key)
 
     def to_dict(self) -> dict[str, Any]:
+        """The scheme as a plain mapping (how the workspace stores it)."""
         return {"name": self.name, "layers": [asdict(layer) for layer in self.layers]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "scheme") -> Scheme:
+        """A scheme from a mapping (stored or from TOML), checked; ``source`` names it in
+        errors."""
         name = data.get("name")
         layers = data.get("layers")
         if not isinstance(name, str) or not name.strip():

@@ -29,6 +29,7 @@ TOTAL_ROW_NAMES = {"総数", "合計", "計", "総計", "全市", "市計", "全
 
 
 def table_name(layer: str) -> str:
+    """The workspace table holding the population of ``layer``'s areas."""
     return f"population_{layer}"
 
 

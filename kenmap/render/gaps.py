@@ -36,6 +36,8 @@ def gap_records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
+    """A :func:`~kenmap.access.gaps.gap_table` as ``table``, ``csv`` or ``json`` text; the
+    table also counts lacking areas per parent area."""
     attrs = table.attrs
     records = gap_records(table)
     if fmt == "json":
@@ -86,6 +88,7 @@ def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
 
 
 def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
+    """A :func:`~kenmap.access.gaps.coverage` result as ``table`` or ``json`` text."""
     if fmt == "json":
         return json.dumps(result, ensure_ascii=False, indent=1) + "\n"
     if fmt != "table":

@@ -19,6 +19,7 @@ SHORT_LABELS = {"chiku_kyoten": "地区拠点", "hokatsu": "包括", "fukushi_pl
 
 
 def short_label(key: str, label: str) -> str:
+    """The short label of a hub type for the table, else its own ``label``."""
     return SHORT_LABELS.get(key, label)
 
 

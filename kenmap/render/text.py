@@ -8,12 +8,14 @@ from typing import Any
 
 
 def fmt_count(value: object) -> str:
+    """A whole count with thousands separators (``12,345``); ``—`` when unknown."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     return f"{int(value):,}"  # type: ignore[call-overload]
 
 
 def fmt_rate(value: object) -> str:
+    """A percentage to one decimal (``34.5%``); ``—`` when unknown."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     return f"{float(value):.1f}%"  # type: ignore[arg-type]

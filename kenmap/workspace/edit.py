@@ -75,6 +75,7 @@ class Edit:
         return int(cur.rowcount)
 
     def delete(self, table: str, key: str, value: Any) -> int:
+        """Delete the rows where ``key = value``; returns how many were deleted."""
         cur = self.con.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', (sql_value(value),))
         self.touched.add(table)
         return int(cur.rowcount)

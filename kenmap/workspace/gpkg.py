@@ -28,13 +28,16 @@ POINT_TYPES = {"POINT", "MULTIPOINT"}
 
 
 def now() -> str:
+    """The current UTC time in ISO 8601, to the second (for metadata and history)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 def gpkg_time() -> str:
+    """The current UTC time as GeoPackage timestamps want it (milliseconds and ``Z``)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 def sql_value(value: Any) -> Any:
+    """A value SQLite can bind: NaN becomes NULL, numpy scalars plain Python values."""
     if value is None:
         return None
     if isinstance(value, float) and value != value:
@@ -72,6 +75,7 @@ def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
 
 
 def connect(path: Path) -> sqlite3.Connection:
+    """An autocommit connection with the spatial functions GDAL's R-tree triggers call."""
     con = sqlite3.connect(path, timeout=60, isolation_level=None)
     # GDAL's R-tree triggers call these spatial functions; plain SQLite does not have them.
     con.create_function("ST_IsEmpty", 1, lambda b: 1 if envelope(b) is None else 0,
@@ -132,6 +136,7 @@ def read_catalogue(path: Path) -> tuple[dict[str, Any], dict[str, str | None]]:
 
 
 def select(path: Path, table: str, columns: list[str]) -> pd.DataFrame:
+    """Some columns of a table in row order, read with plain SQLite (no geometry)."""
     cols = ", ".join(f'"{c}"' for c in columns)
     with session(path) as con:
         rows = con.execute(f'SELECT {cols} FROM "{table}" ORDER BY rowid').fetchall()
@@ -150,6 +155,7 @@ def share_mode(path: Path) -> None:
 
 @contextmanager
 def exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a file beside ``path`` for the block, so writers take turns."""
     import fcntl
 
     lock = path.parent / f".{path.name}.lock"
@@ -162,6 +168,7 @@ def exclusive(path: Path) -> Iterator[None]:
 
 
 def write_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Write the metadata table of the GeoPackage at ``path``, each value as JSON."""
     import pyogrio
 
     frame = pd.DataFrame(

@@ -108,26 +108,63 @@ class Workspace:
 
     @property
     def scheme(self) -> Scheme:
+        """The layer scheme the workspace was created with."""
         return Scheme.from_dict(self._meta["scheme"])
 
     @property
     def crs_epsg(self) -> int | None:
+        """EPSG code of the workspace CRS (None until the first areas are imported)."""
         value = self._meta.get("crs_epsg")
         return int(value) if value is not None else None
 
     def set_crs(self, epsg: int) -> None:
+        """Set the workspace CRS (an EPSG code); saved when the transaction or edit commits."""
         self._meta["crs_epsg"] = epsg
 
     def layer_info(self, key: str) -> dict[str, Any]:
+        """A copy of what is recorded about a layer (source, how it was derived); {} if none."""
         return dict(self._meta.get("layers", {}).get(key, {}))
 
     def set_layer_info(self, key: str, info: dict[str, Any]) -> None:
+        """Record what is known about a layer, replacing what was recorded before.
+
+        Parameters
+        ----------
+        key
+            The layer key.
+        info
+            JSON-ready facts (source, how it was derived …); saved when the transaction or
+            edit commits.
+        """
         self._meta.setdefault("layers", {})[key] = info
 
     def get(self, key: str, default: Any = None) -> Any:
+        """A metadata value of the workspace.
+
+        Parameters
+        ----------
+        key
+            The metadata key (``hub_types``, ``population``, ``scheme_preset`` …).
+        default
+            Returned when the key is not set.
+
+        Returns
+        -------
+        Any
+            The stored JSON value, or ``default``.
+        """
         return self._meta.get(key, default)
 
     def put(self, key: str, value: Any) -> None:
+        """Set a metadata value of the workspace.
+
+        Parameters
+        ----------
+        key
+            The metadata key.
+        value
+            Any JSON-ready value; saved when the transaction or edit commits.
+        """
         self._meta[key] = value
 
     def record(self, action: str, **details: Any) -> None:
@@ -145,6 +182,7 @@ class Workspace:
 
     # -- tables ------------------------------------------------------------------------------
     def tables(self) -> list[str]:
+        """Names of the tables in the file (listed once per snapshot)."""
         if self._tables is None:
             self._tables = read_catalogue(self.path)[1]
         return list(self._tables)
@@ -156,6 +194,7 @@ class Workspace:
         return [name for name, kind in self._tables.items() if kind in POINT_TYPES]
 
     def has_layer(self, key: str) -> bool:
+        """Whether the layer has a table yet (it may still be empty)."""
         return key in self.tables()
 
     def _cached(self, key: tuple[Any, ...], read: Any) -> Any:
@@ -302,6 +341,7 @@ class Workspace:
         self._wrote(name)
 
     def drop_table(self, name: str) -> None:
+        """Remove a table if it exists. Call inside :meth:`transaction`."""
         self._require_tx()
         if name in self.tables():
             with session(self.path) as con:
