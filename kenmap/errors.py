@@ -92,3 +92,12 @@ class BusyError(KenmapError):
     """The server is already doing heavy work for this workspace; try again shortly."""
 
     http_status = 429
+    #: Seconds after which the client may try again (the ``Retry-After`` header).
+    retry_after = 10
+
+
+class UnavailableError(KenmapError):
+    """The work could not finish within the server's time or memory limits, or was stopped."""
+
+    http_status = 503
+    retry_after = 30

@@ -128,7 +128,7 @@ def test_hub_edits_with_versions(client: tuple[TestClient, Path]) -> None:
 
 
 @pytest.mark.parametrize(("body", "needle"), [
-    ({"type": "karaoke", "name": "x", "lon": 134.82, "lat": 35.545}, "unknown hub type"),
+    ({"type": "karaoke", "name": "x", "lon": 134.82, "lat": 35.545}, "'karaoke' は使えない値"),
     ({"type": "salon", "name": "x", "lon": 35.545, "lat": 134.82}, None),  # swapped: 422
     ({"type": "salon", "name": "x", "lon": 139.7, "lat": 35.68}, "outside the city"),
 ])

@@ -177,7 +177,11 @@ def test_siting_api(tmp_path: Path, run: Callable[..., CliResult]) -> None:
         "--crs", "6673")
     token = "siting-token-0123456789"
     with TestClient(create_app(ws, token=token)) as c:
-        r = c.post("/api/siting", json={"hub_type": "ibasho", "k": 1, "radius": 390})
+        # Siting is heavy work: it needs the token (issue 11), as writes do.
+        assert c.post("/api/siting", json={"hub_type": "ibasho", "k": 1, "radius": 390}
+                      ).status_code == 401
+        r = c.post("/api/siting", json={"hub_type": "ibasho", "k": 1, "radius": 390},
+                   headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text
         assert r.json()["sites"][0]["name"] == "東集会所"
         assert c.post("/api/siting", json={"hub_type": "ibasho", "k": 1, "radius": 390,

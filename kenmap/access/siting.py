@@ -21,7 +21,7 @@ from kenmap.access.covering import order_by_gain, solve
 from kenmap.access.demand import DEFAULT_CELL, demand_cells
 from kenmap.access.gaps import gap_table
 from kenmap.access.reach import DEFAULT_DETOUR, HubSet, hubs_of, nearest_walk
-from kenmap.errors import KenmapError
+from kenmap.errors import KenmapError, TooLargeError
 from kenmap.hubs.edits import add_hubs
 from kenmap.hubs.table import read_hubs
 from kenmap.model.catalogue import catalogue_of
@@ -141,8 +141,33 @@ def _candidates_from_file(ws: Workspace, path: Path) -> Candidates:
     return Candidates(ids, names, points.x.to_numpy(), points.y.to_numpy())
 
 
+@dataclass(frozen=True)
+class SitingLimits:
+    """Bounds on one siting question, so no request can take the machine (the server sets
+    them; the command line on the user's own machine runs unbounded by default)."""
+
+    max_k: int | None = None
+    max_candidates: int | None = None
+    max_pairs: int | None = None
+
+    def check_k(self, k: int) -> None:
+        if self.max_k is not None and k > self.max_k:
+            raise TooLargeError(f"k は {self.max_k} 以下にしてください（{k} が指定されました）",
+                                field="k")
+
+    def check_candidates(self, n: int, field: str) -> None:
+        if self.max_candidates is not None and n > self.max_candidates:
+            raise TooLargeError(f"候補地が {n:,} か所あり、上限 {self.max_candidates:,} を超えます"
+                                "（格子の間隔を広げるか候補を絞ってください）", field=field)
+
+
+#: The command line's limits: none.
+UNBOUNDED = SitingLimits()
+
+
 def _candidates_from_grid(ws: Workspace, spacing: float, layer: str, hub_type: str,
-                          radius: float, detour: float) -> Candidates:
+                          radius: float, detour: float,
+                          limits: SitingLimits = UNBOUNDED) -> Candidates:
     if not 20 <= spacing <= 5_000:
         raise KenmapError("--candidate-grid must be between 20 and 5,000 metres",
                           field="--candidate-grid")
@@ -153,6 +178,8 @@ def _candidates_from_grid(ws: Workspace, spacing: float, layer: str, hub_type: s
     if len(areas) == 0:
         raise KenmapError(f"no {ws.scheme.layer(layer).label} lacks a hub: no grid to generate")
     minx, miny, maxx, maxy = areas.total_bounds
+    # Refuse before making the grid: the points of the bounding box bound the candidates.
+    limits.check_candidates(int(areas.geometry.area.sum() / spacing ** 2), "candidate_grid")
     xs = np.arange(np.floor(minx / spacing), np.ceil(maxx / spacing)) * spacing + spacing / 2
     ys = np.arange(np.floor(miny / spacing), np.ceil(maxy / spacing)) * spacing + spacing / 2
     gx, gy = np.meshgrid(xs, ys)
@@ -184,6 +211,7 @@ def site(
     detour: float = DEFAULT_DETOUR,
     cell: float = DEFAULT_CELL,
     one_per_lacking: str | None = None,
+    limits: SitingLimits = UNBOUNDED,
 ) -> SitingResult:
     """Choose ``k`` new sites of ``hub_type`` that bring the most older residents within reach.
 
@@ -220,6 +248,7 @@ def site(
                           field="--radius")
     if k < 1:
         raise KenmapError("--k must be at least 1", field="--k")
+    limits.check_k(k)
     if solver not in ("exact", "greedy", "auto"):
         raise KenmapError("--solver must be exact, greedy or auto", field="--solver")
     if time_limit <= 0:
@@ -234,11 +263,13 @@ def site(
     if candidates_file is not None:
         cands = _candidates_from_file(ws, Path(candidates_file))
     elif candidate_grid is not None:
-        cands = _candidates_from_grid(ws, candidate_grid, layer, hub_type, radius, detour)
+        cands = _candidates_from_grid(ws, candidate_grid, layer, hub_type, radius, detour,
+                                      limits)
     else:
         cands = _candidates_from_hubs(ws, candidate_status or "candidate")
     if len(cands.ids) == 0:
         raise KenmapError("no candidate sites")
+    limits.check_candidates(len(cands.ids), "candidates")
 
     demand = demand_cells(ws, cell)
     fixed = _fixed_hubs(ws, hub_type, also or [])
@@ -247,6 +278,14 @@ def site(
     before_mask = walk <= radius
     before = float(pop65[before_mask].sum())
     open_rows = np.flatnonzero(~before_mask & (pop65 > 0))
+    if limits.max_pairs is not None:
+        # Each candidate reaches about π(R/detour)² / cell² cells: bound the matrix first.
+        per = np.pi * (radius / detour) ** 2 / cell ** 2
+        pairs = int(min(per, len(open_rows)) * len(cands.ids))
+        if pairs > limits.max_pairs:
+            raise TooLargeError(f"候補地×需要セルの組が約 {pairs:,} になり、上限 "
+                                f"{limits.max_pairs:,} を超えます（半径か候補地を減らして"
+                                "ください）", field="radius")
     # Coverage pairs: candidate j reaches open cell i within R/detour in a straight line.
     tree = shapely.STRtree(np.asarray(shapely.points(cands.x, cands.y)))
     cell_idx, cand_idx = tree.query(np.asarray(demand.points())[open_rows], predicate="dwithin",

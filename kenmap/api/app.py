@@ -1,31 +1,41 @@
-"""The FastAPI application: read endpoints for viewers, token-protected writes."""
+"""The FastAPI application: read endpoints for viewers, token-protected writes.
 
+Reads are computed once per workspace state and served from cache; identical requests wait for
+the one computation, and at most a few computations run at once. Writes wait for their turn
+without holding a worker thread. Siting runs as a heavy job in a child process with limits.
+"""
+
+import asyncio
 import hmac
 import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from pathlib import Path, PurePath
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Header, Query, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
+import anyio
+from fastapi import Depends, FastAPI, File, Header, Query, UploadFile
+from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from kenmap import __version__
+from kenmap.api.guards import BodyLimit, HostCheck, allowed_hosts, install_error_handlers
+from kenmap.api.jobs import HeavyJobs
+from kenmap.api.uploads import saved_upload
 from kenmap.api.views import Views
-from kenmap.errors import AccessError, AuthenticationError, KenmapError, TooLargeError
+from kenmap.errors import AccessError, AuthenticationError
 from kenmap.hubs.edits import add_hub, delete_hub, update_hub
 from kenmap.maps.assets import NODE_MODULES
 from kenmap.model import settings
 
 DEFAULT_MAX_UPLOAD = settings.MAX_UPLOAD_MB * 1024 * 1024
-UPLOAD_SUFFIXES = {".zip", ".gpkg", ".geojson", ".json", ".fgb", ".csv", ".xlsx"}
 #: Upload zips may expand to at most this (the workspace's own imports allow more).
 UPLOAD_MAX_EXPANDED = settings.UPLOAD_MAX_EXPANDED
+Status = Literal["existing", "planned", "candidate"]
+_TEXT = {"address": 300, "schedule": 100, "host": 200, "operator": 200, "responsible": 2000}
 
 
 class ApiError(BaseModel):
@@ -37,128 +47,111 @@ class ApiError(BaseModel):
     field: str | None = None
 
 
-class HubIn(BaseModel):
-    """A new hub."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-    status: str = Field(default="existing", pattern="^(existing|planned|candidate)$")
-    address: str | None = Field(default=None, max_length=300)
-    schedule: str | None = Field(default=None, max_length=100)
-    host: str | None = Field(default=None, max_length=200)
-    operator: str | None = Field(default=None, max_length=200)
-    responsible: str | None = Field(default=None, max_length=2000)
-
-
-class SitingIn(BaseModel):
-    """A siting question: where would k new hubs of a type reach the most older residents."""
-
-    model_config = ConfigDict(extra="forbid")
-    hub_type: str = Field(min_length=1, max_length=64)
-    k: int = Field(ge=1, le=200)
-    radius: float | None = Field(default=None, gt=0, le=50_000)
-    candidate_status: str | None = Field(default=None,
-                                         pattern="^(existing|planned|candidate)$")
-    candidate_grid: float | None = Field(default=None, ge=20, le=5_000)
-    layer: str | None = Field(default=None, max_length=64)
-    solver: str = Field(default="auto", pattern="^(exact|greedy|auto)$")
-    time_limit: float = Field(default=settings.SITING_TIME_LIMIT_S, gt=0, le=300)
-    also: list[str] | None = Field(default=None, max_length=10)
-    one_per_lacking: str | None = Field(default=None, max_length=64)
-    apply: bool = False
-
-
-class HubPatch(BaseModel):
-    """A change to a hub, based on the version the editor saw."""
-
-    model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
-    type: str | None = Field(default=None, min_length=1, max_length=64)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    status: str | None = Field(default=None, pattern="^(existing|planned|candidate)$")
-    address: str | None = Field(default=None, max_length=300)
-    schedule: str | None = Field(default=None, max_length=100)
-    host: str | None = Field(default=None, max_length=200)
-    operator: str | None = Field(default=None, max_length=200)
-    responsible: str | None = Field(default=None, max_length=2000)
-
-
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ApiError} for code in (400, 401, 403, 404, 409, 413)}
+    code: {"model": ApiError} for code in (400, 401, 403, 404, 409, 413, 422, 429, 503)}
 JSON_OK: dict[int | str, dict[str, Any]] = {
     **ERRORS, 200: {"description": "OK", "content": {"application/json": {
         "schema": {"type": "object"}}}}}
 
 
 def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
-               max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
-    """The app serving one workspace. Without ``token`` the server is read-only."""
+               max_upload: int = DEFAULT_MAX_UPLOAD, host: str | None = None,
+               extra_hosts: list[str] | None = None,
+               max_rows: int | None = settings.MAX_IMPORT_ROWS,
+               job_memory_mb: int | None = settings.JOB_MEMORY_MB,
+               job_time_limit_s: float = settings.JOB_TIME_LIMIT_S) -> FastAPI:
+    """The app serving one workspace. Without ``token`` the server is read-only.
+
+    ``host`` is the address the server binds (``kenmap serve`` always gives it); requests
+    naming another host are refused unless listed in ``extra_hosts`` (a server bound to all
+    addresses with none listed answers any; an app made without ``host`` checks nothing).
+    """
     path = Path(workspace)
     views = Views(path)
     ws = views.workspace()  # fail now, with a clear error, if it is not a workspace
+    jobs = HeavyJobs(memory_mb=job_memory_mb, time_limit_s=job_time_limit_s)
+    compute_slots = anyio.CapacityLimiter(settings.SERVER_COMPUTE_SLOTS)
+    write_slots = anyio.CapacityLimiter(settings.SERVER_WRITE_SLOTS)
+    in_flight: dict[Any, asyncio.Future[bytes]] = {}
     # The scheme is fixed for a workspace and the catalogue read at start: both are enums in
     # the OpenAPI schema, so clients (and /docs) see the valid values.
     from kenmap.model.catalogue import catalogue_of
 
     LayerKey = Literal.__getitem__(tuple(ws.scheme.keys))
-    HubType = Literal.__getitem__(
-        tuple(catalogue_of(ws.get("hub_types")).types))
-    Status = Literal["existing", "planned", "candidate"]
+    HubType = Literal.__getitem__(tuple(catalogue_of(ws.get("hub_types")).types))
+    models = _models(HubType, LayerKey)
+    HubIn: Any = models["HubIn"]
+    HubPatch: Any = models["HubPatch"]
+    SitingIn: Any = models["SitingIn"]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.stop_all()  # SIGTERM: running heavy jobs are killed, not waited for
+
     app = FastAPI(title="kenmap", version=__version__, docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
                   description="圏域 layers, hubs, aging rates and coverage. GeoJSON in "
                               "EPSG:4326; write endpoints need a bearer token.")
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=max_upload + 1024 * 1024)
+    if host is not None:
+        app.add_middleware(HostCheck, hosts=allowed_hosts(host, extra_hosts))
     swagger = NODE_MODULES / "swagger-ui-dist"
     if swagger.exists():
         app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Response:
-        # Refuse an oversized upload from its declared length, before reading it.
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_upload + 1024 * 1024:
-            return JSONResponse({"error": f"upload is larger than {max_upload:,} bytes",
-                                 "file": None, "row": None, "field": "file"}, status_code=413)
-        response: Response = await call_next(request)
-        return response
-
-    @app.exception_handler(KenmapError)
-    async def kenmap_error(request: Request, exc: KenmapError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
-
     def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
         if token is None:
             raise AccessError("this server is read-only (start it with --token-file or "
-                                "KENMAP_TOKEN to allow edits)")
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not authorization or not hmac.compare_digest(given.encode(), token.encode()):
-            raise AuthenticationError("a valid bearer token is required")
+                              "KENMAP_TOKEN to allow edits)")
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme != "Bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                         token.encode()):
+            raise AuthenticationError("a valid bearer token is required "
+                                      "(Authorization: Bearer TOKEN)", field="Authorization")
 
     writer = [Depends(require_token)]
 
+    async def write(function: Callable[..., Any], *args: Any) -> Any:
+        """Run a write in a worker thread; waiting for a turn holds no thread."""
+        return await anyio.to_thread.run_sync(function, *args, limiter=write_slots)
+
+    async def json_view(key: Any, compute: Callable[[], Any]) -> Response:
+        """Cached JSON: served from the event loop when cached; otherwise computed once in a
+        thread while identical requests wait for that one computation."""
+        body = views.peek(("json", key))
+        if body is None:
+            state = views.state()
+            flight_key = (key, state)
+            pending = in_flight.get(flight_key)
+            if pending is None:
+                pending = asyncio.get_running_loop().create_future()
+                in_flight[flight_key] = pending
+                try:
+                    result = await anyio.to_thread.run_sync(views.encoded, key, compute,
+                                                            limiter=compute_slots)
+                    pending.set_result(result)
+                except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+                    pending.set_exception(exc)
+                    pending.exception()  # retrieved: no "never retrieved" warning
+                finally:
+                    in_flight.pop(flight_key, None)
+            body = await asyncio.shield(pending)
+        return Response(body, media_type="application/json")
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        """Swagger UI from the local copy, so /docs works offline."""
+        """The interactive API documentation (Swagger UI served from this server)."""
         return get_swagger_ui_html(openapi_url="/openapi.json", title="kenmap API",
                                    swagger_js_url="/static/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger/swagger-ui.css",
                                    swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
     @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         """Liveness check: ``ok`` and the name of the workspace file served."""
         return {"ok": True, "workspace": path.name}
-
-    async def json_view(key: Any, compute: Callable[[], Any]) -> Response:
-        """Cached JSON: served from the event loop when cached, computed in a thread if not."""
-        body = views.peek(("json", key))
-        if body is None:
-            body = await run_in_threadpool(views.encoded, key, compute)
-        return Response(body, media_type="application/json")
 
     @app.get("/api/layers", response_class=Response, responses=JSON_OK)
     async def layers() -> Response:
@@ -170,13 +163,13 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                  "schema": {"type": "object"}}}, "description": "Areas with their figures"}})
     async def areas(key: LayerKey, full: bool = False) -> Response:
         """A layer's areas and their figures as GeoJSON; ``full`` keeps the exact outlines."""
-        body = views.peek(("areas", key, full))
-        if body is None:
-            body = await run_in_threadpool(views.areas_geojson, key, full)
-        return Response(body, media_type="application/geo+json")
+        response = await json_view(("areas", key, full),
+                                   lambda: _Raw(views.areas_geojson(key, full)))
+        return Response(response.body, media_type="application/geo+json")
 
     @app.get("/api/areas/{layer}/{code}", response_class=Response, responses=JSON_OK)
-    async def area(layer: LayerKey, code: str) -> Response:
+    async def area(layer: LayerKey, code: Annotated[str, PathParam(max_length=64)]
+                   ) -> Response:
         """One area's profile: its figures, parent and city, hubs and children lacking one."""
         return await json_view(("profile", layer, code), lambda: views.profile(layer, code))
 
@@ -199,127 +192,168 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         return await json_view(("hubs", type, status), lambda: views.hubs(type, status))
 
     @app.post("/api/hubs", status_code=201, responses=ERRORS, dependencies=writer)
-    def create_hub(hub: HubIn) -> dict[str, Any]:
+    async def create_hub(hub: HubIn) -> dict[str, Any]:
         """Add a hub; returns it with its new ``id`` and ``version``."""
-        return add_hub(views.writer(), hub.model_dump())
+        return dict(await write(add_hub, views.writer(), hub.model_dump()))
 
     @app.patch("/api/hubs/{hub_id}", responses=ERRORS, dependencies=writer)
-    def patch_hub(hub_id: int, change: HubPatch) -> dict[str, Any]:
+    async def patch_hub(hub_id: Annotated[int, PathParam(ge=1, le=2**53)], change: HubPatch
+                        ) -> dict[str, Any]:
         """Change or move a hub; refused (409) unless ``version`` is the hub's current one."""
         values = change.model_dump(exclude_unset=True)
         version = values.pop("version")
-        return update_hub(views.writer(), hub_id, version, values)
+        return dict(await write(update_hub, views.writer(), hub_id, version, values))
 
     @app.delete("/api/hubs/{hub_id}", status_code=204, responses=ERRORS, dependencies=writer)
-    def remove_hub(hub_id: int, version: Annotated[int, Query(ge=1)]) -> Response:
+    async def remove_hub(hub_id: Annotated[int, PathParam(ge=1, le=2**53)],
+                         version: Annotated[int, Query(ge=1, le=2**53)]) -> Response:
         """Delete a hub; refused (409) unless ``version`` is the hub's current one."""
-        delete_hub(views.writer(), hub_id, version)
+        await write(delete_hub, views.writer(), hub_id, version)
         return Response(status_code=204)
 
-    @app.post("/api/siting", responses=ERRORS)
-    def siting(question: SitingIn, authorization: Annotated[str | None, Header()] = None
-               ) -> dict[str, Any]:
-        """Run ``kenmap site``; ``apply`` (writing planned hubs) needs the token."""
-        from kenmap.access.siting import apply_sites, site
+    @app.post("/api/siting", responses=ERRORS, dependencies=writer)
+    async def siting(question: SitingIn) -> dict[str, Any]:
+        """Run ``kenmap site`` as a heavy job (one at a time, in its own process, bounded in
+        k, candidates, time and memory); ``apply`` writes the sites as planned hubs."""
+        from kenmap.access.siting import SitingLimits, apply_sites
+
+        asked = question.model_dump(exclude={"apply"})
+        asked["limits"] = SitingLimits(settings.SERVER_SITING_MAX_K,
+                                       settings.SERVER_SITING_MAX_CANDIDATES,
+                                       settings.SERVER_SITING_MAX_PAIRS)
+        result = await anyio.to_thread.run_sync(jobs.site, path, asked)
         if question.apply:
-            require_token(authorization)
-        ws_now = views.workspace()
-        result = site(ws_now, hub_type=question.hub_type, k=question.k, radius=question.radius,
-                      candidate_status=question.candidate_status,
-                      candidate_grid=question.candidate_grid, layer=question.layer,
-                      solver=question.solver, time_limit=question.time_limit,
-                      also=question.also, one_per_lacking=question.one_per_lacking)
-        if question.apply:
-            apply_sites(views.writer(), result)
-        return result.to_json()
+            await write(apply_sites, views.writer(), result)
+        return dict(result.to_json())
 
     @app.post("/api/imports/areas", responses=ERRORS, dependencies=writer)
-    def import_areas_upload(
-        file: Annotated[UploadFile, File()], layer: str, code_field: str,
-        name_field: str, parent_field: str | None = None, encoding: str | None = None,
-        crs: str | None = None, where: str | None = None, zone: str | None = None,
+    async def import_areas_upload(
+        file: Annotated[UploadFile, File()], layer: LayerKey,
+        code_field: Annotated[str, Query(max_length=200)],
+        name_field: Annotated[str, Query(max_length=200)],
+        parent_field: Annotated[str | None, Query(max_length=200)] = None,
+        encoding: Annotated[str | None, Query(max_length=40)] = None,
+        crs: Annotated[str | None, Query(max_length=200)] = None,
+        where: Annotated[str | None, Query(max_length=500)] = None,
+        zone: Annotated[str | None, Query(max_length=20)] = None,
         keep_water: bool = False, append: bool = False,
         tolerance: Annotated[float, Query(ge=0, le=1)] = settings.NESTING_TOLERANCE,
     ) -> dict[str, Any]:
         """Run ``kenmap import areas`` on an uploaded file; returns the import report."""
         from kenmap.layers.areas import import_areas
 
-        with _saved(file, max_upload) as saved:
-            report = import_areas(views.writer(), [saved], layer=layer,
-                                  code_field=code_field, name_field=name_field,
-                                  parent_field=parent_field, encoding=encoding, crs=crs,
-                                  where=where, zone=zone, keep_water=keep_water, append=append,
-                                  tolerance=tolerance)
-        return report.to_dict()
+        def run() -> dict[str, Any]:
+            with saved_upload(file.file, file.filename, limit=max_upload,
+                              max_expanded=UPLOAD_MAX_EXPANDED, max_rows=max_rows) as saved:
+                return import_areas(views.writer(), [saved], layer=layer,
+                                    code_field=code_field, name_field=name_field,
+                                    parent_field=parent_field, encoding=encoding, crs=crs,
+                                    where=where, zone=zone, keep_water=keep_water,
+                                    append=append, tolerance=tolerance).to_dict()
+        return dict(await write(run))
 
     @app.post("/api/imports/hubs", responses=ERRORS, dependencies=writer)
-    def import_hubs_upload(
-        file: Annotated[UploadFile, File()], type: str | None = None,
-        type_field: str | None = None, name_field: str | None = None,
-        lon_field: str | None = None, lat_field: str | None = None,
-        x_field: str | None = None, y_field: str | None = None, crs: str | None = None,
-        status: str = "existing", encoding: str | None = None, replace: bool = False,
+    async def import_hubs_upload(
+        file: Annotated[UploadFile, File()], type: HubType | None = None,
+        type_field: Annotated[str | None, Query(max_length=200)] = None,
+        name_field: Annotated[str | None, Query(max_length=200)] = None,
+        lon_field: Annotated[str | None, Query(max_length=200)] = None,
+        lat_field: Annotated[str | None, Query(max_length=200)] = None,
+        x_field: Annotated[str | None, Query(max_length=200)] = None,
+        y_field: Annotated[str | None, Query(max_length=200)] = None,
+        crs: Annotated[str | None, Query(max_length=200)] = None,
+        status: Status = "existing",
+        encoding: Annotated[str | None, Query(max_length=40)] = None, replace: bool = False,
     ) -> dict[str, Any]:
         """Run ``kenmap import hubs`` on an uploaded file; returns the import report."""
         from kenmap.hubs.imports import import_hubs
 
-        with _saved(file, max_upload) as saved:
-            report = import_hubs(views.writer(), saved, hub_type=type, type_field=type_field,
-                                 name_field=name_field, lon_field=lon_field,
-                                 lat_field=lat_field, x_field=x_field, y_field=y_field,
-                                 crs=crs, status=status, encoding=encoding, replace=replace)
-        return report.to_dict()
+        def run() -> dict[str, Any]:
+            with saved_upload(file.file, file.filename, limit=max_upload,
+                              max_expanded=UPLOAD_MAX_EXPANDED,
+                              max_rows=settings.SERVER_MAX_HUB_ROWS) as saved:
+                return import_hubs(views.writer(), saved, hub_type=type,
+                                   type_field=type_field, name_field=name_field,
+                                   lon_field=lon_field, lat_field=lat_field, x_field=x_field,
+                                   y_field=y_field, crs=crs, status=status, encoding=encoding,
+                                   replace=replace).to_dict()
+        return dict(await write(run))
 
     @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
+    async def root() -> RedirectResponse:
         """Redirect to the index of maps."""
         return RedirectResponse("/maps/")
 
     @app.get("/maps/", response_class=HTMLResponse, responses=ERRORS)
-    def map_index() -> HTMLResponse:
+    async def map_index() -> Response:
         """An HTML page linking the map of every layer that has areas."""
-        return HTMLResponse(views.map_index())
+        response = await json_view("map-index", lambda: _Raw(views.map_index().encode()))
+        return HTMLResponse(response.body)
 
     @app.get("/maps/{layer}", response_class=HTMLResponse, responses=ERRORS)
-    def map_page(layer: LayerKey) -> HTMLResponse:
+    async def map_page(layer: LayerKey) -> Response:
         """The interactive map of one layer: aging rates, hubs and gaps."""
-        return HTMLResponse(views.map_page(layer))
+        response = await json_view(("map", layer),
+                                   lambda: _Raw(views.map_page(layer).encode()))
+        return HTMLResponse(response.body)
 
     return app
 
 
-class _saved:
-    """Stream an upload to a private temporary folder, refusing it past the size limit."""
+class _Raw(bytes):
+    """Bytes that :meth:`Views.encoded` stores as they are (pages, GeoJSON built as text)."""
 
-    def __init__(self, upload: UploadFile, limit: int) -> None:
-        self.upload = upload
-        self.limit = limit
-        self.folder = ""
 
-    def __enter__(self) -> Path:
-        from kenmap.geo import vector_io
+def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
+    """Request bodies whose hub types and layers are the workspace's own (enums in /docs)."""
 
-        name = PurePath((self.upload.filename or "").replace("\\", "/")).name
-        suffix = Path(name).suffix.lower()
-        if not name or suffix not in UPLOAD_SUFFIXES:
-            raise KenmapError(f"upload '{name}' must be one of "
-                              f"{', '.join(sorted(UPLOAD_SUFFIXES))} (a shapefile goes zipped)",
-                              field="file")
-        self.folder = tempfile.mkdtemp(prefix="kenmap-upload-")
-        target = Path(self.folder) / name
-        size = 0
-        with open(target, "wb") as out:
-            while chunk := self.upload.file.read(1024 * 1024):
-                size += len(chunk)
-                if size > self.limit:
-                    raise TooLargeError(f"upload is larger than {self.limit:,} bytes")
-                out.write(chunk)
-        if size == 0:
-            raise KenmapError("upload is empty", file=name)
-        if suffix == ".zip":
-            vector_io.check_zip(target, max_total=UPLOAD_MAX_EXPANDED)
-        return target
+    class HubIn(BaseModel):
+        """A new hub."""
 
-    def __exit__(self, *exc: object) -> None:
-        if self.folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+        type: HubType
+        name: str = Field(min_length=1, max_length=200)
+        lon: float = Field(ge=-180, le=180)
+        lat: float = Field(ge=-90, le=90)
+        status: Status = "existing"
+        address: str | None = Field(default=None, max_length=_TEXT["address"])
+        schedule: str | None = Field(default=None, max_length=_TEXT["schedule"])
+        host: str | None = Field(default=None, max_length=_TEXT["host"])
+        operator: str | None = Field(default=None, max_length=_TEXT["operator"])
+        responsible: str | None = Field(default=None, max_length=_TEXT["responsible"])
+
+    class HubPatch(BaseModel):
+        """A change to a hub, based on the version the editor saw."""
+
+        model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+        version: int = Field(ge=1, le=2**53)
+        type: HubType | None = None
+        name: str | None = Field(default=None, min_length=1, max_length=200)
+        lon: float | None = Field(default=None, ge=-180, le=180)
+        lat: float | None = Field(default=None, ge=-90, le=90)
+        status: Status | None = None
+        address: str | None = Field(default=None, max_length=_TEXT["address"])
+        schedule: str | None = Field(default=None, max_length=_TEXT["schedule"])
+        host: str | None = Field(default=None, max_length=_TEXT["host"])
+        operator: str | None = Field(default=None, max_length=_TEXT["operator"])
+        responsible: str | None = Field(default=None, max_length=_TEXT["responsible"])
+
+    class SitingIn(BaseModel):
+        """A siting question: where would k new hubs of a type reach the most older
+        residents. Bounded: the server refuses questions beyond its limits (413)."""
+
+        model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+        hub_type: HubType
+        k: int = Field(ge=1, le=settings.SERVER_SITING_MAX_K)
+        radius: float | None = Field(default=None, gt=0, le=5_000)
+        candidate_status: Status | None = None
+        candidate_grid: float | None = Field(default=None, ge=50, le=5_000)
+        layer: LayerKey | None = None
+        solver: Literal["exact", "greedy", "auto"] = "auto"
+        time_limit: float = Field(default=settings.SITING_TIME_LIMIT_S, gt=0,
+                                  le=settings.SERVER_SITING_MAX_TIME_LIMIT_S)
+        also: list[HubType] | None = Field(default=None, max_length=10)
+        one_per_lacking: LayerKey | None = None
+        apply: bool = False
+
+    return {"HubIn": HubIn, "HubPatch": HubPatch, "SitingIn": SitingIn}

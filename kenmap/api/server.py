@@ -27,6 +27,8 @@ def read_token(token_file: Path | None) -> str | None:
 
 def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None = None,
                max_upload: int = settings.MAX_UPLOAD_MB * 1024 * 1024,
+               allowed_hosts: list[str] | None = None,
+               job_memory_mb: int = settings.JOB_MEMORY_MB,
                echo: Callable[[str], None] = print) -> None:
     """Serve ``workspace`` until stopped; read-only unless a token is given (see
     :func:`read_token`). ``max_upload`` is in bytes."""
@@ -35,7 +37,13 @@ def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None
     from kenmap.api.app import create_app
 
     token = read_token(token_file)
-    app = create_app(workspace, token=token, max_upload=max_upload)
+    app = create_app(workspace, token=token, max_upload=max_upload, host=host,
+                     extra_hosts=allowed_hosts, job_memory_mb=job_memory_mb)
     echo(f"Serving {workspace} at http://{host}:{port}/maps/ (API docs: "
          f"http://{host}:{port}/docs; {'edits allowed with the token' if token else 'read-only'})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if host in ("0.0.0.0", "::") and not allowed_hosts:
+        echo("  note: listening on every address; give --allowed-host NAME for the names "
+             "clients use, so other names are refused")
+    # SIGTERM: stop within a few seconds whatever is running (heavy jobs are killed).
+    uvicorn.run(app, host=host, port=port, log_level="warning",
+                timeout_graceful_shutdown=settings.SHUTDOWN_GRACE_S)

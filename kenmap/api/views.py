@@ -42,6 +42,10 @@ class Views:
         self._snapshot: Workspace | None = None
         self._snapshot_state: tuple[int, int, int] | None = None
 
+    def state(self) -> tuple[int, int, int]:
+        """The file's size, modification time and inode: what cached answers are keyed by."""
+        return self._state()
+
     def _state(self) -> tuple[int, int, int]:
         stat = os.stat(self.path)
         return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
@@ -70,8 +74,12 @@ class Views:
 
     def encoded(self, key: Any, compute: Callable[[], Any]) -> bytes:
         """``compute()`` as JSON bytes, cached: repeated requests skip serialisation too."""
-        return bytes(self.cached(("json", key), lambda: json.dumps(
-            compute(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")))
+        def encode() -> bytes:
+            value = compute()
+            if isinstance(value, bytes):  # already a page or a GeoJSON text
+                return bytes(value)
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return bytes(self.cached(("json", key), encode))
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, cached under ``key`` until the workspace file changes."""

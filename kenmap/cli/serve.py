@@ -17,11 +17,18 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = settings.PORT,
     token_file: Annotated[Optional[Path], typer.Option(
         help="File holding the bearer token for edits (or set KENMAP_TOKEN).")] = None,
-    max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted (MiB).")
+    max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted (MiB).", min=1)
                              ] = settings.MAX_UPLOAD_MB,
+    allowed_host: Annotated[Optional[list[str]], typer.Option(
+        help="Another host name clients may use to reach the server (repeatable); others "
+             "are refused, against DNS rebinding.")] = None,
+    job_memory_mb: Annotated[int, typer.Option(
+        help="Memory ceiling of one heavy job (siting), MiB.", min=256)
+    ] = settings.JOB_MEMORY_MB,
 ) -> None:
     """Serve maps, figures, hub edits and imports (FastAPI; docs at /docs)."""
     from kenmap.api.server import run_server
 
     run_server(workspace, host=host, port=port, token_file=token_file,
-               max_upload=max_upload_mb * 1024 * 1024, echo=typer.echo)
+               max_upload=max_upload_mb * 1024 * 1024, allowed_hosts=allowed_host,
+               job_memory_mb=job_memory_mb, echo=typer.echo)

@@ -17,11 +17,11 @@ def _save_catalogue(workspace: Path, change: Callable[[Catalogue], object]) -> C
     from kenmap.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    catalogue = catalogue_of(ws.get("hub_types"))
-    change(catalogue)
-    with ws.transaction() as tx:
-        tx.put("hub_types", catalogue.to_list())
-        tx.record("types", count=len(catalogue.types))
+    with ws.edit():  # read and changed under the lock: a change made meanwhile is kept
+        catalogue = catalogue_of(ws.get("hub_types"))
+        change(catalogue)
+        ws.put("hub_types", catalogue.to_list())
+        ws.record("types", count=len(catalogue.types))
     return catalogue
 
 

@@ -7,8 +7,10 @@ CRSs are matched by EPSG code, never by name (EPSG renamed JGD2011 to JGD2024).
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from kenmap.errors import KenmapError
@@ -118,3 +120,10 @@ def crs_label(epsg: int | None) -> str:
     if epsg is None:
         return "unknown CRS"
     return f"EPSG:{epsg} ({CRS.from_epsg(epsg).name})"
+
+
+@functools.lru_cache(maxsize=64)
+def transformer(source: int, target: int) -> Transformer:
+    """A cached longitude-first transformer between two EPSG codes (making one costs
+    milliseconds; a hub edit needs two)."""
+    return Transformer.from_crs(source, target, always_xy=True)

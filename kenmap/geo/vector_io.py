@@ -20,13 +20,12 @@ from pyproj import CRS
 
 from kenmap.errors import KenmapError
 from kenmap.geo.crs import epsg_of, parse_crs
+from kenmap.geo.safety import check_geopackage, check_zip
 
 VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}
 ROW = "_row"
 
 #: Limits for zip archives (uploads reuse them): total uncompressed size and expansion ratio.
-ZIP_MAX_TOTAL = 4 * 1024**3
-ZIP_MAX_RATIO = 200
 
 
 @dataclass
@@ -39,29 +38,6 @@ class VectorSource:
     encoding_detected: bool
     source_epsg: int | None
     notes: list[str] = field(default_factory=list)
-
-
-def check_zip(path: Path, *, max_total: int = ZIP_MAX_TOTAL) -> list[str]:
-    """Names inside a zip archive, refusing unsafe paths and zip bombs."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except zipfile.BadZipFile as exc:
-        raise KenmapError("not a valid zip archive", file=path) from exc
-    total = 0
-    for info in infos:
-        name = info.filename
-        parts = PurePosixPath(name.replace("\\", "/")).parts
-        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
-            raise KenmapError(f"zip entry '{name}' has an unsafe path; refused", file=path)
-        total += info.file_size
-        if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
-            raise KenmapError(
-                f"zip entry '{name}' expands {info.file_size // info.compress_size}× "
-                "(a zip bomb?); refused", file=path)
-    if total > max_total:
-        raise KenmapError(f"zip archive expands to {total} bytes; refused", file=path)
-    return [i.filename for i in infos if not i.is_dir()]
 
 
 def _sidecar(shp: Path, suffix: str) -> Path | None:
@@ -86,6 +62,9 @@ def _datasets(path: Path) -> list[tuple[str, str, str | None]]:
             low = name.lower()
             if PurePosixPath(low).suffix not in VECTOR_SUFFIXES or "__macosx" in low:
                 continue
+            if low.endswith(".gpkg"):
+                raise KenmapError(f"'{name}': a GeoPackage inside a zip is not read; unzip it "
+                                  "and give the .gpkg itself", file=path)
             cpg: str | None = None
             if low.endswith(".shp"):
                 stem = low[:-4]
@@ -105,6 +84,8 @@ def _datasets(path: Path) -> list[tuple[str, str, str | None]]:
             "unsupported file type (expected .shp, .zip, .gpkg, .geojson, .json or .fgb)",
             file=path)
     cpg = None
+    if suffix == ".gpkg":
+        check_geopackage(path)
     if suffix == ".shp":
         for side, what in ((".dbf", "attribute table"), (".shx", "index")):
             if _sidecar(path, side) is None:
@@ -175,6 +156,12 @@ def _decode_strings(
     except (UnicodeDecodeError, LookupError) as exc:
         raise KenmapError(f"field names are not valid {chosen}", file=display) from exc
     return out, chosen, detected
+
+
+def gdal_paths(path: Path) -> list[str]:
+    """The GDAL paths of every dataset in a file (a zip may hold several), checked as for
+    reading."""
+    return [gdal for gdal, _, _ in _datasets(Path(path))]
 
 
 def read_vector(

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from kenmap.errors import ConflictError, KenmapError, NotFoundError
+from kenmap.geo.crs import transformer
 from kenmap.hubs.table import EDITABLE, HUBS, STATUSES, hub_record
 from kenmap.layers.locate import locate
 from kenmap.model.catalogue import catalogue_of
@@ -40,7 +41,8 @@ def _point(ws: Workspace, lon: float, lat: float) -> tuple[shapely.Point, dict[s
     """The point in the workspace CRS and its area codes; refused outside the city."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise KenmapError(f"({lon}, {lat}) is not a longitude/latitude", field="lon")
-    point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(ws.crs_epsg).iloc[0]
+    assert ws.crs_epsg is not None
+    point = shapely.Point(*transformer(4326, ws.crs_epsg).transform(lon, lat))
     return point, _areas_of(ws, point, lon=lon, lat=lat)
 
 
@@ -140,9 +142,11 @@ def update_hub(ws: Workspace, hub_id: int, version: int | None, changes: dict[st
         values = {key: changes[key] for key in EDITABLE if key in changes}
         xy = None
         if moved:
-            old = ws.read_where(HUBS, "id", hub_id).to_crs(4326).geometry.iloc[0]
-            lon = float(changes["lon"]) if changes.get("lon") is not None else old.x
-            lat = float(changes["lat"]) if changes.get("lat") is not None else old.y
+            old = ws.read_where(HUBS, "id", hub_id).geometry.iloc[0]
+            assert ws.crs_epsg is not None
+            old_lon, old_lat = transformer(ws.crs_epsg, 4326).transform(old.x, old.y)
+            lon = float(changes["lon"]) if changes.get("lon") is not None else old_lon
+            lat = float(changes["lat"]) if changes.get("lat") is not None else old_lat
             point, areas = _point(ws, lon, lat)
             values.update(areas)
             xy = (point.x, point.y)

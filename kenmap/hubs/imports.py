@@ -269,23 +269,28 @@ def import_hubs(
                                f"area): {listing(labels)}")
     hubs = pd.concat([hubs, located], axis=1)
 
-    existing = gpd.GeoDataFrame() if replace else read_hubs(ws)
-    start_id = int(existing["id"].max()) + 1 if len(existing) else 1
-    hubs.insert(0, "id", np.arange(start_id, start_id + len(hubs)))
-    hubs["version"] = 1
-    combined = gpd.GeoDataFrame(pd.concat([existing, hubs], ignore_index=True),
-                                geometry="geometry", crs=ws.crs_epsg)
-    dup = _duplicates(combined)
-    new_dup = dup & combined["id"].isin(hubs["id"]).to_numpy()
-    if new_dup.any():
-        labels = [f"row {r} {n}" for r, n in zip(combined.loc[new_dup, "source_row"],
-                                                 combined.loc[new_dup, "name"])]
-        report.warnings.append(f"{int(new_dup.sum())} duplicate(s) (same type within "
-                               f"{DUPLICATE_M:.0f} m of another) left out: {listing(labels)}")
-        combined = combined[~new_dup]
-    added = int((combined["id"] >= start_id).sum())
+    # Existing hubs are read under the workspace lock, inside the transaction, so an edit or
+    # another import committed meanwhile is kept, and ids are never handed out twice.
     with ws.transaction() as tx:
+        existing = gpd.GeoDataFrame() if replace else read_hubs(tx)
+        start_id = max(int(existing["id"].max()) + 1 if len(existing) else 1,
+                       int(tx.get("next_hub_id", 1)))
+        hubs.insert(0, "id", np.arange(start_id, start_id + len(hubs)))
+        hubs["version"] = 1
+        combined = gpd.GeoDataFrame(pd.concat([existing, hubs], ignore_index=True),
+                                    geometry="geometry", crs=ws.crs_epsg)
+        dup = _duplicates(combined)
+        new_dup = dup & combined["id"].isin(hubs["id"]).to_numpy()
+        if new_dup.any():
+            labels = [f"row {r} {n}" for r, n in zip(combined.loc[new_dup, "source_row"],
+                                                     combined.loc[new_dup, "name"])]
+            report.warnings.append(f"{int(new_dup.sum())} duplicate(s) (same type within "
+                                   f"{DUPLICATE_M:.0f} m of another) left out: "
+                                   f"{listing(labels)}")
+            combined = combined[~new_dup]
+        added = int((combined["id"] >= start_id).sum())
         tx.write_table(HUBS, combined)
+        tx.put("next_hub_id", start_id + len(hubs))
         tx.record("import hubs", file=file, count=added)
     counts = combined[combined["id"] >= start_id]["type"].value_counts()
     report.title = f"Imported {added} hubs from {path.name}: " + ", ".join(

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from kenmap.geo.crs import transformer
 from kenmap.workspace import Workspace
 
 HUBS = "hubs"
@@ -27,9 +28,10 @@ def read_hubs(ws: Workspace) -> gpd.GeoDataFrame:
 
 def hub_record(row: pd.Series, crs: int | None) -> dict[str, Any]:
     """A hub as JSON: its fields, lon/lat and area codes."""
-    point = gpd.GeoSeries([row.geometry], crs=crs).to_crs(4326).iloc[0]
+    lon, lat = transformer(int(crs), 4326).transform(row.geometry.x, row.geometry.y) \
+        if crs is not None else (row.geometry.x, row.geometry.y)
     out: dict[str, Any] = {"id": int(row["id"]), "version": int(row["version"]),
-                           "lon": round(point.x, 7), "lat": round(point.y, 7)}
+                           "lon": round(lon, 7), "lat": round(lat, 7)}
     for key in EDITABLE:
         value = row.get(key)
         out[key] = None if value is None or (isinstance(value, float) and np.isnan(value)) \

@@ -33,10 +33,13 @@ def locate(ws: Workspace, points: gpd.GeoSeries) -> pd.DataFrame:
     """
     out = pd.DataFrame(index=points.index)
     geoms = points.to_numpy()
-    few = len(geoms) <= FEW_POINTS and not shapely.is_empty(geoms).any()
-    bbox = tuple(shapely.total_bounds(geoms)) if few and len(geoms) else None
+    if 0 < len(geoms) <= FEW_POINTS and shapely.get_type_id(geoms).tolist() == \
+            [0] * len(geoms):
+        for key in filled_layers(ws):
+            out[area_column(key)] = [ws.areas_at(key, float(g.x), float(g.y)) for g in geoms]
+        return out
     for key in filled_layers(ws):
-        areas = ws.read_layer_near(key, bbox) if bbox else ws.read_layer(key)
+        areas = ws.read_layer(key)
         tree = shapely.STRtree(areas.geometry.to_numpy())
         pt, area = tree.query(geoms, predicate="intersects")
         codes = np.full(len(geoms), None, dtype=object)

@@ -8,12 +8,13 @@ copy of their geometry.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
+
+from kenmap.maps.escape import script_json
 
 
 class HubMarkers(MacroElement):
@@ -44,8 +45,8 @@ class HubMarkers(MacroElement):
                  circles: str | None = None, radius: float | None = None) -> None:
         super().__init__()
         self._name = "HubMarkers"
-        self.rows_json = json.dumps(rows, ensure_ascii=False)
-        self.css_json = json.dumps({
+        self.rows_json = script_json(rows)
+        self.css_json = script_json({
             "existing": f"background:{colour};color:#fff;border:2px solid #fff;" + _BASE,
             "planned": f"background:#fff;color:{colour};border:2px dashed {colour};" + _BASE,
             "candidate": f"background:#f2f2f2;color:#777;border:1.5px dotted {colour};"
@@ -153,18 +154,13 @@ class TopoAreas(JSCSSMixin, MacroElement):
                  *, target: str, outline: str, parents: str | None, each: str) -> None:
         super().__init__()
         self._name = "TopoAreas"
-        self.topo_json = _script_json(topo)
-        self.props_json = _script_json(props)
-        self.colours_json = _script_json(colours)
+        self.topo_json = script_json(topo)
+        self.props_json = script_json(props)
+        self.colours_json = script_json(colours)
         self.target = target
         self.outline = outline
         self.parents = parents
         self.each = each
-
-
-def _script_json(value: Any) -> str:
-    """Compact JSON safe inside a <script> element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
 class PointCloud(MacroElement):
@@ -184,6 +180,6 @@ class PointCloud(MacroElement):
     def __init__(self, rows: list[list[float]], colour: str, target: str) -> None:
         super().__init__()
         self._name = "PointCloud"
-        self.rows_json = _script_json(rows)
+        self.rows_json = script_json(rows)
         self.colour = colour
         self.target = target

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +18,8 @@ from kenmap.geo.topology import topology
 from kenmap.hubs.table import read_hubs
 from kenmap.layers.hierarchy import filled_layers, parent_layer
 from kenmap.maps.assets import inline_assets, unescape_unicode
+from kenmap.maps.escape import script_json
+from kenmap.maps.escape import text as esc
 from kenmap.maps.overlays import GapOutline, HubMarkers, PointCloud, TopoAreas
 from kenmap.maps.style import (
     GAP_COLOUR,
@@ -135,11 +135,11 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     if options.tiles == "osm":
         folium.TileLayer("OpenStreetMap", name="背景地図（OpenStreetMap）").add_to(fmap)
 
-    outline = folium.FeatureGroup(name=f"{city_name}の輪郭", control=False).add_to(fmap)
-    choropleth = folium.FeatureGroup(name=f"高齢化率（{layer_def.label}）").add_to(fmap)
+    outline = folium.FeatureGroup(name=esc(f"{city_name}の輪郭"), control=False).add_to(fmap)
+    choropleth = folium.FeatureGroup(name=esc(f"高齢化率（{layer_def.label}）")).add_to(fmap)
     parent_group = None
     if upper is not None:
-        parent_group = folium.FeatureGroup(name=f"{scheme.layer(upper).label}の境界")
+        parent_group = folium.FeatureGroup(name=esc(f"{scheme.layer(upper).label}の境界"))
     profile_js = _profile_js(parent_stats, upper and scheme.layer(upper).label, city_stats,
                              city_name, f"{type_def.label}の圏内率")
     areas_js = TopoAreas(topo, props, colours, target=choropleth.get_name(),
@@ -147,14 +147,14 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
                          parents=parent_group.get_name() if parent_group else None,
                          each=profile_js)
     fmap.get_root().header.add_child(folium.Element(  # type: ignore[attr-defined]
-        f"<script>window.kmReasons = {json.dumps(list(reasons), ensure_ascii=False)};"
+        f"<script>window.kmReasons = {script_json(list(reasons))};"
         "function kmEsc(s) { return String(s).replace(/[&<>\"]/g, function(c) {"
         " return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '\"': '&quot;'}[c]; }); }"
         "</script>"))
     gap_label = None
     if gaps is not None:
         gap_label = f"{type_def.label}の不足する{layer_def.label}"
-        gap_group = folium.FeatureGroup(name=gap_label).add_to(fmap)
+        gap_group = folium.FeatureGroup(name=esc(gap_label)).add_to(fmap)
     if parent_group is not None:
         parent_group.add_to(fmap)
     areas_js.add_to(fmap)
@@ -175,12 +175,12 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     root = fmap.get_root()
     root.header.add_child(folium.Element(LEGEND_CSS))  # type: ignore[attr-defined]
     root.html.add_child(folium.Element(  # type: ignore[attr-defined]
-        f'<div class="km-title">{html.escape(title)}</div><div class="km-north">N ↑</div>'
+        f'<div class="km-title">{esc(title)}</div><div class="km-north">N ↑</div>'
         + legend_html(bins=bins, city_rate=city_stats["aging_rate"]
                       if not _nan(city_stats["aging_rate"]) else None,
                       city_name=city_name, gap_label=gap_label, hub_rows=hub_rows,
                       source=population_source(ws.get("population", {})), reach=reach)))
-    root.title = title  # type: ignore[attr-defined]
+    root.title = esc(title)  # type: ignore[attr-defined]
     page = unescape_unicode(inline_assets(fmap.get_root().render()))
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
     facts = {"layer": layer, "areas": len(areas), "hub_type": hub_type, "bins": bins,
@@ -219,7 +219,8 @@ def _profile_js(parent_stats: Any, parent_label: str | None, city: dict[str, Any
       '<tr><th>高齢化率</th><td>' + kmEsc(p.r) + '</td></tr><tr><th>拠点</th><td>' +
       kmEsc(p.h) + '</td></tr>';
     if (p.q !== undefined) {{
-      tip += '<tr><th>{reach_label}</th><td>' + kmEsc(p.q) + '</td></tr>';
+      tip += '<tr><th>' + kmEsc({script_json(reach_label)}) + '</th><td>' + kmEsc(p.q) +
+        '</td></tr>';
     }}
     if (p.g !== undefined) {{
       tip += '<tr><th>不足</th><td>' + kmEsc(window.kmReasons[p.g]) + '</td></tr>';
@@ -227,9 +228,9 @@ def _profile_js(parent_stats: Any, parent_label: str | None, city: dict[str, Any
     return tip + '</table>';
   }},
   profile: function(p) {{
-    var P = {json.dumps(parents, ensure_ascii=False)};
-    var C = {json.dumps(city_row, ensure_ascii=False)};
-    var plabel = {json.dumps(parent_label or "", ensure_ascii=False)};
+    var P = {script_json(parents)};
+    var C = {script_json(city_row)};
+    var plabel = {script_json(parent_label or "")};
     var q = P[p.pc];
     var cols = [[p.n, p.p, p.o, p.r, p.l]];
     var heads = ['この区域'];
@@ -268,18 +269,18 @@ def _add_hubs(fmap: folium.Map, ws: Workspace, catalogue: Any, chosen: str,
         counts = subset["status"].value_counts()
         detail = "・".join(f"{STATUS_LABELS.get(s, s)}{n}" for s, n in counts.items())
         group: folium.FeatureGroup = folium.FeatureGroup(
-            name=f"{hub_type.label}（{detail}）", show=key == chosen or len(subset) <= 10)
+            name=esc(f"{hub_type.label}（{detail}）"), show=key == chosen or len(subset) <= 10)
         target: Any = MarkerCluster(options={"maxClusterRadius": 40}).add_to(group) \
             if len(subset) > CLUSTER_OVER else group
         data = []
         for _, hub in subset.iterrows():
             status = str(hub.get("status") or "existing")
-            tip = (f"<b>{html.escape(str(hub['name']))}</b><br>{html.escape(hub_type.label)}"
+            tip = (f"<b>{esc(str(hub['name']))}</b><br>{esc(hub_type.label)}"
                    f"（{STATUS_LABELS.get(status, status)}）")
             for field, label in (("schedule", "開催"), ("host", "会場"), ("address", "住所")):
                 value = hub.get(field)
                 if value is not None and str(value) not in ("", "nan", "None"):
-                    tip += f"<br>{label}: {html.escape(str(value))}"
+                    tip += f"<br>{label}: {esc(str(value))}"
             data.append([round(hub.geometry.y, 6), round(hub.geometry.x, 6), text, status,
                          tip])
         group.add_to(fmap)
@@ -287,7 +288,7 @@ def _add_hubs(fmap: folium.Map, ws: Workspace, catalogue: Any, chosen: str,
         circles = None
         if key == chosen and options.radius:
             circles = folium.FeatureGroup(
-                name=f"{hub_type.label}の徒歩{options.radius:.0f}m圏").add_to(fmap)
+                name=esc(f"{hub_type.label}の徒歩{options.radius:.0f}m圏")).add_to(fmap)
         HubMarkers(data, hub_type.colour, target.get_name(),
                    circles.get_name() if circles is not None else None,
                    options.radius / options.detour if options.radius else None).add_to(fmap)
@@ -308,7 +309,7 @@ def _add_siting(fmap: folium.Map, ws: Workspace, siting: dict[str, Any]) -> None
         PointCloud(cells, "#6a3d9a", reached.get_name()).add_to(fmap)
     group = folium.FeatureGroup(name=f"新しい候補地（{len(sites)}か所）")
     for rank, site in enumerate(siting.get("sites", []), start=1):
-        tip = (f"<b>{rank}. {html.escape(str(site.get('name', '')))}</b><br>"
+        tip = (f"<b>{rank}. {esc(str(site.get('name', '')))}</b><br>"
                f"新たに届く65歳以上: {site.get('pop65_added', 0):,.0f}人")
         folium.Marker([site["lat"], site["lon"]], tooltip=folium.Tooltip(tip),
                       icon=folium.DivIcon(html=marker_html("#6a3d9a", str(rank), "existing"),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 from kenmap.errors import KenmapError
 from kenmap.layers.hierarchy import filled_layers
+from kenmap.maps.escape import text as esc
 from kenmap.maps.page import MapOptions, build_map
 from kenmap.model.files import write_atomic
 from kenmap.workspace import Workspace
@@ -52,10 +52,10 @@ def write_map(ws: Workspace, layer: str, out: str | Path, *, hub_type: str | Non
 def index_html(ws: Workspace, entries: list[dict[str, Any]]) -> str:
     """An index page linking every layer's page, from 市 down to the finest layer."""
     items = "\n".join(
-        f'<li><a href="{html.escape(e["href"])}">{html.escape(e["label"])}</a>'
+        f'<li><a href="{esc(e["href"])}">{esc(e["label"])}</a>'
         f'（{e["areas"]} 区域、不足 {e["lacking"]}）</li>' for e in entries)
     city = ws.read_attributes(filled_layers(ws)[0])["name"]
-    name = html.escape(str(city.iloc[0])) if len(city) == 1 else "市"
+    name = esc(str(city.iloc[0])) if len(city) == 1 else "市"
     return f"""<!DOCTYPE html>
 <html lang="ja"><head><meta charset="utf-8"><title>{name} 圏域地図</title>
 <style>body{{font:16px/1.7 'Noto Sans CJK JP','Hiragino Sans',sans-serif;margin:2em}}

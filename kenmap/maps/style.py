@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
+
+from kenmap.maps.escape import text as esc
 
 #: YlOrRd, 5 classes: 高齢化率 from light to dark.
 CLASS_COLOURS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
@@ -78,7 +79,7 @@ def marker_html(colour: str, text: str, status: str) -> str:
         style = f"background:{colour};color:#fff;border:2px solid #fff;"
     return (f'<div class="km-hub km-{status}" style="{style}width:20px;height:20px;'
             f"border-radius:50%;font:bold 12px/20px sans-serif;text-align:center;"
-            f'box-shadow:0 0 2px #000">{html.escape(text)}</div>')
+            f'box-shadow:0 0 2px #000">{esc(text)}</div>')
 
 
 def _span(colour: str, text: str, status: str) -> str:
@@ -99,25 +100,25 @@ def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
             label = f"〜{upper:.1f}%"
         mark = ""
         if city_rate is not None and class_of(city_rate, bins) == i:
-            mark = (f' <b class="km-city-rate">◀ {html.escape(city_name)} '
+            mark = (f' <b class="km-city-rate">◀ {esc(city_name)} '
                     f"{city_rate:.1f}%</b>")
         rows.append(f'<div><i style="background:{colour}"></i>{label}{mark}</div>')
         lower = upper
     rows.append(f'<div><i style="background:{NO_DATA}"></i>不明・人口なし</div>')
     if gap_label:
         rows.append(f'<div><i style="background:rgba(34,34,34,.1);border:2px dashed {GAP_COLOUR}">'
-                    f"</i>{html.escape(gap_label)}</div>")
+                    f"</i>{esc(gap_label)}</div>")
     for colour, text, label in hub_rows:
-        rows.append(f"<div>{_span(colour, text, 'existing')} {html.escape(label)}</div>")
+        rows.append(f"<div>{_span(colour, text, 'existing')} {esc(label)}</div>")
     if hub_rows:
         rows.append(f"<div>{_span('#555', '計', 'planned')} 計画中　"
                     f"{_span('#555', '候', 'candidate')} 候補地</div>")
     if reach:
-        rows.append(f"<div>◯ {html.escape(reach)}</div>")
+        rows.append(f"<div>◯ {esc(reach)}</div>")
     return (
         '<div id="km-legend" class="km-legend"><div class="km-legend-title">高齢化率'
         "（65歳以上の割合）</div>" + "".join(rows)
-        + f'<div class="km-source">{html.escape(source)}</div></div>'
+        + f'<div class="km-source">{esc(source)}</div></div>'
     )
 
 

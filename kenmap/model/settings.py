@@ -30,3 +30,25 @@ UPLOAD_MAX_EXPANDED: Final[int] = 2 * 1024**3
 HOST: Final[str] = "127.0.0.1"
 #: Port the server listens on by default.
 PORT: Final[int] = 8000
+#: Host names the server answers to besides the address it binds (``--allowed-host``).
+ALLOWED_HOSTS: Final[tuple[str, ...]] = ()
+#: Memory ceiling of one heavy job (a siting run in its own process), in MiB.
+JOB_MEMORY_MB: Final[int] = 3072
+#: Wall-clock limit of one heavy job, in seconds (the solver's own limit is inside it).
+JOB_TIME_LIMIT_S: Final[float] = 120.0
+#: Bounds on a siting question asked through the server.
+SERVER_SITING_MAX_K: Final[int] = 50
+SERVER_SITING_MAX_CANDIDATES: Final[int] = 5_000
+SERVER_SITING_MAX_PAIRS: Final[int] = 20_000_000
+SERVER_SITING_MAX_TIME_LIMIT_S: Final[float] = 60.0
+#: At most this many figures (gaps, coverage, pages) are computed at once by the server;
+#: identical requests wait for the one computation.
+SERVER_COMPUTE_SLOTS: Final[int] = 2
+#: At most this many writes run at once; others wait without holding a worker thread.
+SERVER_WRITE_SLOTS: Final[int] = 2
+#: Rows one uploaded hub list may hold.
+SERVER_MAX_HUB_ROWS: Final[int] = 50_000
+#: Rows one import may hold (areas, hubs, population rows); larger files are refused.
+MAX_IMPORT_ROWS: Final[int] = 1_000_000
+#: Seconds the server takes to stop after SIGTERM before dropping open requests.
+SHUTDOWN_GRACE_S: Final[int] = 3

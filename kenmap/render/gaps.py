@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import math
 from typing import Any
 
 import pandas as pd
@@ -13,26 +11,23 @@ from kenmap.access.gaps import GAP_FIELDS
 from kenmap.errors import KenmapError
 from kenmap.layers.hierarchy import parent_layer
 from kenmap.model.catalogue import catalogue_of
+from kenmap.render.csv_excel import excel_csv
 from kenmap.render.text import fmt_count, fmt_rate, text_table
 from kenmap.workspace import Workspace
 
 
 def gap_records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready gap rows with exactly the documented fields."""
-    out = []
-    for row in table[GAP_FIELDS].to_dict(orient="records"):
-        rec: dict[str, Any] = {}
-        for key in GAP_FIELDS:
-            value = row[key]
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            elif hasattr(value, "item"):
-                value = value.item()
-            if key in ("pop65", "pop65_reached") and value is not None:
-                value = round(float(value), 3)
-            rec[key] = value
-        out.append(rec)
-    return out
+    """JSON-ready gap rows with exactly the documented fields (column by column: a list per
+    field, then zipped, so 6,000 areas take milliseconds)."""
+    columns = []
+    for key in GAP_FIELDS:
+        series = table[key]
+        if key in ("pop65", "pop65_reached"):
+            series = series.astype(float).round(3)
+        values = series.astype(object).where(series.notna(), None).tolist()
+        columns.append([v.item() if hasattr(v, "item") else v for v in values]
+                       if series.dtype == object else values)
+    return [dict(zip(GAP_FIELDS, row)) for row in zip(*columns)]
 
 
 def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
@@ -44,11 +39,9 @@ def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
         return json.dumps({"layer": attrs["layer"], "radius_m": attrs["radius_m"],
                            "detour": attrs["detour"], "cell_m": attrs["cell_m"],
                            "with_planned": attrs["with_planned"], "areas": records},
-                          ensure_ascii=False, indent=1) + "\n"
+                          ensure_ascii=False) + "\n"
     if fmt == "csv":
-        buf = io.StringIO()
-        pd.DataFrame(records, columns=GAP_FIELDS).to_csv(buf, index=False, lineterminator="\r\n")
-        return buf.getvalue()
+        return excel_csv(pd.DataFrame(records, columns=GAP_FIELDS))
     if fmt != "table":
         raise KenmapError(f"unknown format '{fmt}' (table, csv or json)", field="--format")
     layer = attrs["layer"]

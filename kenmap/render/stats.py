@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pandas as pd
@@ -11,6 +10,7 @@ from kenmap.errors import KenmapError
 from kenmap.layers.hierarchy import parent_layer
 from kenmap.model.catalogue import catalogue_of
 from kenmap.people.stats import STAT_FIELDS, layer_stats, records, total_row
+from kenmap.render.csv_excel import excel_csv
 from kenmap.render.text import fmt_count, fmt_rate, population_source, text_table
 from kenmap.workspace import Workspace
 
@@ -40,9 +40,7 @@ def render_stats(ws: Workspace, layer: str, fmt: str) -> str:
                 frame[col] = None
         frame["hubs"] = frame["hubs"].map(lambda h: json.dumps(h, ensure_ascii=False))
         cols = STAT_FIELDS + (["missing"] if "missing" in frame.columns else [])
-        buf = io.StringIO()
-        frame[cols].to_csv(buf, index=False, lineterminator="\r\n")
-        return buf.getvalue()
+        return excel_csv(frame[cols])
     if fmt != "table":
         raise KenmapError(f"unknown format '{fmt}' (table, csv or json)", field="--format")
     catalogue = catalogue_of(ws.get("hub_types"))

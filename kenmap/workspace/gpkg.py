@@ -74,6 +74,20 @@ def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
     return x0, x1, y0, y1
 
 
+def wkb_of(blob: bytes) -> bytes:
+    """The WKB inside a GeoPackage geometry blob (after its header and envelope)."""
+    indicator = (blob[3] >> 1) & 7
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get(indicator, 0)
+    return bytes(blob[8 + size:])
+
+
+def geometry_column(con: sqlite3.Connection, table: str) -> str | None:
+    """The geometry column of a GeoPackage table (None for attribute tables)."""
+    row = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                      (table,)).fetchone()
+    return str(row[0]) if row else None
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """An autocommit connection with the spatial functions GDAL's R-tree triggers call."""
     con = sqlite3.connect(path, timeout=60, isolation_level=None)

@@ -25,11 +25,13 @@ from kenmap.workspace.gpkg import (
     TMP_PREFIX,
     connect,
     exclusive,
+    geometry_column,
     now,
     read_catalogue,
     select,
     session,
     share_mode,
+    wkb_of,
     write_meta,
 )
 
@@ -220,18 +222,6 @@ class Workspace:
             return frame
         return self._cached((key, "layer"), read)
 
-    def read_layer_near(self, key: str, bbox: tuple[float, float, float, float]) -> Any:
-        """The areas of a layer whose bounding box meets ``bbox`` (uses the spatial index)."""
-        import pyogrio
-
-        cached = self._frames.get((key, "layer"))
-        if cached is not None:
-            return cached.cx[bbox[0]:bbox[2], bbox[1]:bbox[3]].copy()
-        frame = pyogrio.read_dataframe(self.path, layer=key, bbox=bbox)
-        for col in AREA_COLUMNS:
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-        return frame
-
     def read_attributes(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
         """A layer's attributes without geometry (fast: codes, names, parent links)."""
         self.scheme.layer(key)
@@ -266,12 +256,53 @@ class Workspace:
         return self._cached((name, "table"), read)
 
     def read_where(self, table: str, column: str, value: int) -> Any:
-        """The rows of a table whose integer ``column`` equals ``value`` (not cached)."""
-        import pyogrio
+        """The rows of a table whose integer ``column`` equals ``value`` (not cached; one
+        SQL query, so it costs the same in a city and in a country)."""
+        import geopandas as gpd
+        import shapely
 
         if table not in self.tables():
             return pd.DataFrame()
-        return pyogrio.read_dataframe(self.path, layer=table, where=f'"{column}" = {int(value)}')
+        with session(self.path) as con:
+            geometry = geometry_column(con, table)
+            cursor = con.execute(f'SELECT * FROM "{table}" WHERE "{column}" = ?', (int(value),))
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=names)
+        frame = frame.drop(columns=[c for c in ("fid",) if c in frame.columns])
+        if geometry is None:
+            return frame
+        blobs = frame.pop(geometry)
+        geoms = [shapely.from_wkb(wkb_of(b)) if b is not None else None for b in blobs]
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=self.crs_epsg)
+
+    def areas_at(self, layer: str, x: float, y: float) -> str | None:
+        """The code of the area of ``layer`` holding the point (x, y) in the workspace CRS,
+        found through the GeoPackage's R-tree: the first area in table order on a shared
+        edge, None outside every area."""
+        import shapely
+
+        if layer not in self.tables():
+            return None
+        point = shapely.Point(x, y)
+        with session(self.path) as con:
+            geometry = geometry_column(con, layer)
+            if geometry is None:
+                return None
+            rtree = f"rtree_{layer}_{geometry}"
+            try:
+                rows = con.execute(
+                    f'SELECT t.code, t."{geometry}" FROM "{layer}" t JOIN "{rtree}" r '
+                    "ON t.fid = r.id WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND "
+                    "r.maxy >= ? ORDER BY t.fid", (x, x, y, y)).fetchall()
+            except sqlite3.Error:  # no spatial index: read the layer
+                frame = self.read_layer(layer)
+                hits = frame[frame.intersects(point)]
+                return str(hits["code"].iloc[0]) if len(hits) else None
+        for code, blob in rows:
+            if blob is not None and shapely.intersects(shapely.from_wkb(wkb_of(blob)), point):
+                return None if code is None else str(code)
+        return None
 
     def read_blob(self, key: str) -> tuple[str, bytes] | None:
         """A cached derived result stored in the workspace: ``(digest, data)`` or None."""
