@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +103,8 @@ def main() -> None:
     Usage errors (an unknown option, a ``--format`` that is not one of the choices) are one
     line too, like every other error, and are reported before any work is done.
     """
+    if not os.environ.get("KENMAP_DEBUG"):
+        warnings.simplefilter("ignore")  # library warnings are for developers, not users
     try:
         argv = sys.argv[1:]
         code = build(argv)(argv, standalone_mode=False, prog_name="kenmap")

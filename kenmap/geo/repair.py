@@ -33,5 +33,6 @@ def repair_polygons(
     if not invalid.any():
         return geoms, invalid
     fixed = geoms.copy()
-    fixed[invalid] = polygonal_part(shapely.make_valid(geoms[invalid]))
+    with np.errstate(all="ignore"):  # degenerate rings: reported by the caller, not numpy
+        fixed[invalid] = polygonal_part(shapely.make_valid(geoms[invalid]))
     return fixed, invalid

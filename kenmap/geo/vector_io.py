@@ -158,6 +158,64 @@ def _decode_strings(
     return out, chosen, detected
 
 
+def _utf8_copy(path: Path, encoding: str | None) -> tuple[Path, str] | None:
+    """A GeoJSON/TopoJSON that is not UTF-8 (Shift_JIS files exist, although RFC 7946 says
+    UTF-8) as a UTF-8 copy beside it, with the encoding it had; None when it is UTF-8."""
+    if path.suffix.lower() not in (".geojson", ".json") or not path.is_file():
+        return None
+    raw = path.read_bytes()
+    chosen = _normalise_encoding(encoding) if encoding else None
+    if chosen in (None, "utf-8"):
+        try:
+            raw.decode("utf-8")
+            return None
+        except UnicodeDecodeError:
+            if chosen == "utf-8":
+                raise KenmapError("text is not valid UTF-8; give --encoding", file=path) from None
+    try:
+        text = raw.decode(chosen or "cp932")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise KenmapError("text is neither UTF-8 nor cp932 (Shift_JIS); give --encoding",
+                          file=path) from exc
+    import tempfile
+
+    fd, name = tempfile.mkstemp(suffix=path.suffix, prefix=".kenmap-utf8-")
+    with open(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    return Path(name), chosen or "cp932"
+
+
+def check_coordinates(frame: gpd.GeoDataFrame, display: str) -> None:
+    """Refuse coordinates that are not numbers (NaN, Infinity), and longitude/latitude that
+    cannot be: out of range, or swapped (a Japanese file with latitudes of 130°)."""
+    import numpy as np
+    import shapely
+
+    geoms = frame.geometry.to_numpy()
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        i = int(index[np.argmax(bad)])
+        raise KenmapError("a coordinate is not a number (NaN or Infinity)", file=display,
+                          row=int(frame[ROW].iloc[i]))
+    if frame.crs is None or not frame.crs.is_geographic or len(coords) == 0:
+        return
+    x, y = coords[:, 0], coords[:, 1]
+    japan_swapped = (x > 20) & (x < 46) & (y > 122) & (y < 154)
+    if japan_swapped.mean() > 0.5:
+        raise KenmapError("longitude and latitude look swapped (latitudes around "
+                          f"{np.median(y):.0f}°, longitudes around {np.median(x):.0f}°); "
+                          "the file must list longitude first", file=display)
+    outside = (np.abs(x) > 180) | (np.abs(y) > 90)
+    if outside.any():
+        i = int(index[np.argmax(outside)])
+        raise KenmapError(
+            f"coordinates such as ({x[np.argmax(outside)]:.6g}, {y[np.argmax(outside)]:.6g}) "
+            f"are not longitude/latitude although the file's CRS is {frame.crs.name}: the file "
+            "is probably in a projected CRS (give it with --crs, e.g. --crs 6673 or 3857)",
+            file=display, row=int(frame[ROW].iloc[i]))
+
+
 def gdal_paths(path: Path) -> list[str]:
     """The GDAL paths of every dataset in a file (a zip may hold several), checked as for
     reading."""
@@ -186,6 +244,17 @@ def read_vector(
     """
     path = Path(path)
     sources = []
+    transcoded = _utf8_copy(path, encoding)
+    if transcoded is not None:
+        try:
+            found = read_vector(transcoded[0], crs=crs, require_crs=require_crs)
+        finally:
+            transcoded[0].unlink(missing_ok=True)
+        for source in found:
+            source.path = str(path)
+            source.encoding, source.encoding_detected = transcoded[1], encoding is None
+            source.notes.append(f"text read as {transcoded[1]} (the file is not UTF-8)")
+        return found
     for gdal_path, display, cpg in _datasets(path):
         is_shp = gdal_path.lower().endswith(".shp")
         raw = is_shp and (encoding is not None or cpg is None)
@@ -204,6 +273,9 @@ def read_vector(
             raise KenmapError(f"not a readable vector file ({detail})", file=display) from exc
         except UnicodeDecodeError as exc:
             raise KenmapError("text cannot be decoded; give --encoding", file=display) from exc
+        except Exception as exc:
+            detail = str(exc).split("\n")[0][:120]
+            raise KenmapError(f"not a readable vector file ({detail})", file=display) from exc
         if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame:
             raise KenmapError("has no geometry", file=display)
         frame[ROW] = range(1, len(frame) + 1)
@@ -223,5 +295,6 @@ def read_vector(
             raise KenmapError(
                 "has no coordinate reference system (no .prj); give --crs, e.g. --crs 4612 "
                 "for JGD2000 longitude/latitude", file=display)
+        check_coordinates(frame, display)
         sources.append(VectorSource(display, frame, used, detected, epsg_of(frame.crs), notes))
     return sources

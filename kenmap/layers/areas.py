@@ -100,6 +100,10 @@ def _prepare(
     return frame
 
 
+#: Column names a GeoPackage layer keeps for itself.
+_RESERVED = {"fid", "geom", "geometry", "source_file", "source_row"}
+
+
 def _as_areas(frame: gpd.GeoDataFrame, code_field: str, name_field: str,
               parent_field: str | None, source: str) -> gpd.GeoDataFrame:
     """Rename to the workspace's area columns, keeping the file's other attributes."""
@@ -110,8 +114,16 @@ def _as_areas(frame: gpd.GeoDataFrame, code_field: str, name_field: str,
         "parent_code": (code_text(frame[parent_field]).to_numpy() if parent_field
                         else np.full(len(frame), None, dtype=object)),
     })
+    taken = {c.lower() for c in out.columns} | _RESERVED
     for col in extra:
         name = f"src_{col}" if col in AREA_COLUMNS else str(col)
+        # GeoPackage field names are case-insensitive and fid/geom are its own: a file with
+        # both "code" and "CODE", or its own "fid", keeps the field under a free name.
+        base, n = name, 2
+        while name.lower() in taken:
+            name = f"{base}_{n}"
+            n += 1
+        taken.add(name.lower())
         out[name] = frame[col].to_numpy()
     out["source_file"] = source
     out["source_row"] = frame[ROW].to_numpy()

@@ -1,0 +1,98 @@
+"""Boundary files as they come from outside: odd encodings, clashing fields, broken coordinates.
+
+Each was an internal error or a misleading message before; now it imports or is refused with
+one line naming the file and what to do, and the workspace is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CliResult, digest
+
+import kenmap
+
+SQUARE = [[133.33, 35.43], [133.34, 35.43], [133.34, 35.44], [133.33, 35.44], [133.33, 35.43]]
+NEXT = [[133.34, 35.43], [133.35, 35.43], [133.35, 35.44], [133.34, 35.44], [133.34, 35.43]]
+
+
+def _geojson(path: Path, props: list[dict[str, Any]], rings: list[list[list[float]]],
+             encoding: str = "utf-8") -> Path:
+    data = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": p, "geometry": {"type": "Polygon", "coordinates": [r]}}
+        for p, r in zip(props, rings)]}
+    path.write_bytes(json.dumps(data, ensure_ascii=False).encode(encoding))
+    return path
+
+
+@pytest.fixture
+def empty(tmp_path: Path, run: Callable[..., CliResult]) -> Path:
+    ws = tmp_path / "ws.gpkg"
+    assert run("init", ws, "--scheme", "yonago").code == 0
+    return ws
+
+
+def _import(run: Callable[..., CliResult], ws: Path, file: Path) -> CliResult:
+    return run("import", "areas", ws, file, "--layer", "jichikai", "--code-field", "code",
+               "--name-field", "name")
+
+
+def test_shift_jis_geojson_is_read_and_said(empty: Path, tmp_path: Path,
+                                           run: Callable[..., CliResult]) -> None:
+    file = _geojson(tmp_path / "sjis.geojson", [{"code": "1", "name": "米子一丁目"},
+                                               {"code": "2", "name": "米子二丁目"}],
+                    [SQUARE, NEXT], encoding="cp932")
+    result = _import(run, empty, file)
+    assert result.code == 0, result.err
+    assert "cp932" in result.out
+    names = kenmap.open_workspace(empty).read_layer("jichikai")["name"].tolist()
+    assert names == ["米子一丁目", "米子二丁目"]
+
+
+@pytest.mark.parametrize(("props", "kept"), [
+    ([{"code": "1", "CODE": "x", "name": "a"}, {"code": "2", "CODE": "y", "name": "b"}],
+     "CODE_2"),
+    ([{"fid": "abc", "code": "1", "name": "a"}, {"fid": "def", "code": "2", "name": "b"}],
+     "fid_2"),
+])
+def test_fields_a_geopackage_cannot_hold_are_renamed(empty: Path, tmp_path: Path,
+                                                      run: Callable[..., CliResult],
+                                                      props: list[dict[str, Any]], kept: str
+                                                      ) -> None:
+    result = _import(run, empty, _geojson(tmp_path / "f.geojson", props, [SQUARE, NEXT]))
+    assert result.code == 0, result.err
+    frame = kenmap.open_workspace(empty).read_layer("jichikai")
+    original = "CODE" if kept == "CODE_2" else "fid"
+    assert frame[kept].tolist() == [p[original] for p in props]
+
+
+def _mercator(lon: float, lat: float) -> list[float]:
+    return [lon * 20037508.34 / 180,
+            math.log(math.tan((90 + lat) * math.pi / 360)) * 20037508.34 / math.pi]
+
+
+@pytest.mark.parametrize(("rings", "needle"), [
+    ([[[y, x] for x, y in SQUARE], [[y, x] for x, y in NEXT]], "swapped"),
+    ([[_mercator(*p) for p in SQUARE], [_mercator(*p) for p in NEXT]], "--crs"),
+    ([[SQUARE[0], [float("nan"), 35.43], *SQUARE[2:]], NEXT], "not a number"),
+])
+def test_coordinates_that_cannot_be_are_refused_with_a_hint(
+        empty: Path, tmp_path: Path, run: Callable[..., CliResult],
+        rings: list[list[list[float]]], needle: str) -> None:
+    before = digest(empty)
+    file = tmp_path / "bad.geojson"
+    data = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": str(i), "name": "x"},
+         "geometry": {"type": "Polygon", "coordinates": [r]}} for i, r in enumerate(rings)]}
+    file.write_text(json.dumps(data), encoding="utf-8")
+    result = _import(run, empty, file)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kenmap: error: ") and needle in lines[0]
+    assert "bad.geojson" in lines[0]
+    assert digest(empty) == before
