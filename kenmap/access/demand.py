@@ -20,12 +20,9 @@ import shapely
 from numpy.typing import NDArray
 
 from kenmap.errors import KenmapError
-from kenmap.geo.grid import cut_by_grid
-from kenmap.geo.zonal import apportion
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.model import settings
-from kenmap.people.gridded import GRID_TABLES, read_gridded
-from kenmap.people.population import table_name
+from kenmap.people.tables import GRID_TABLES, table_name
 from kenmap.workspace import Workspace
 
 DEFAULT_CELL = settings.CELL_M
@@ -169,6 +166,10 @@ def _persist(ws: Workspace, key: str, digest: str, demand: Demand) -> None:
 
 
 def _build(ws: Workspace, cell: float) -> Demand:
+    from kenmap.geo.grid import cut_by_grid
+    from kenmap.geo.zonal import apportion
+    from kenmap.people.gridded import read_gridded
+
     layer = population_layer(ws)
     areas = ws.read_layer(layer)
     pop = ws.read_table(table_name(layer)).set_index("code")

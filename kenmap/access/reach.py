@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from kenmap.access.demand import Demand
 from kenmap.errors import KenmapError
-from kenmap.hubs.table import read_hubs
+from kenmap.hubs.table import HUBS
 from kenmap.layers.locate import area_column
 from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
@@ -40,13 +40,14 @@ def hubs_of(ws: Workspace, hub_type: str, *, with_planned: bool = False,
             extra: pd.DataFrame | None = None) -> HubSet:
     """Hubs of ``hub_type``; ``extra`` adds hypothetical ones (x, y columns) for siting."""
     catalogue_of(ws.get("hub_types")).get(hub_type)
-    hubs = read_hubs(ws)
+    hubs = ws.read_points(HUBS)
     statuses = ["existing", "planned"] if with_planned else ["existing"]
-    chosen = hubs[(hubs["type"] == hub_type) & hubs["status"].isin(statuses)] if len(hubs) \
-        else hubs
-    xs = chosen.geometry.x.to_numpy() if len(chosen) else np.array([])
-    ys = chosen.geometry.y.to_numpy() if len(chosen) else np.array([])
-    frame = pd.DataFrame(chosen.drop(columns="geometry")) if len(chosen) else pd.DataFrame()
+    chosen = hubs[(hubs["type"] == hub_type) & hubs["status"].isin(statuses)] \
+        if len(hubs) else hubs
+    chosen = chosen[chosen["x"].notna()] if len(chosen) else chosen
+    xs = chosen["x"].to_numpy(dtype=float) if len(chosen) else np.array([])
+    ys = chosen["y"].to_numpy(dtype=float) if len(chosen) else np.array([])
+    frame = pd.DataFrame(chosen.drop(columns=["x", "y"])) if len(chosen) else pd.DataFrame()
     if extra is not None and len(extra):
         xs = np.concatenate([xs, extra["x"].to_numpy(dtype=float)])
         ys = np.concatenate([ys, extra["y"].to_numpy(dtype=float)])

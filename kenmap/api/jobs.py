@@ -20,39 +20,45 @@ from kenmap.errors import BusyError, KenmapError, TooLargeError, UnavailableErro
 _CONTEXT = mp.get_context("spawn")
 
 
-def _siting_child(conn: Connection, path: str, question: dict[str, Any],
-                  memory_bytes: int | None) -> None:
-    """Runs in the child: answer one siting question, send back the result or the error."""
+def _worker(conn: Connection, memory_bytes: int | None) -> None:
+    """The child: answer siting questions one after another (its caches stay warm), sending
+    back each result or error, until the parent closes the pipe."""
     if memory_bytes:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    try:
-        from kenmap.access.siting import site
-        from kenmap.workspace import Workspace
+    from kenmap.access.siting import site
+    from kenmap.workspace import Workspace
 
-        conn.send(("ok", site(Workspace.open(path), **question)))
-    except KenmapError as exc:
-        conn.send(("error", (exc.http_status, exc.message, exc.field)))
-    except MemoryError:
-        conn.send(("memory", None))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, never a traceback
-        conn.send(("crash", f"{type(exc).__name__}: {str(exc)[:200]}"))
-    finally:
-        conn.close()
+    while True:
+        try:
+            path, question = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", site(Workspace.open(path), **question)))
+        except KenmapError as exc:
+            conn.send(("error", (exc.http_status, exc.message, exc.field)))
+        except MemoryError:
+            conn.send(("memory", None))
+            return  # a process that ran out of memory is not trusted with the next job
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, never a traceback
+            conn.send(("crash", f"{type(exc).__name__}: {str(exc)[:200]}"))
 
 
 class HeavyJobs:
-    """The heavy-job slot of one workspace."""
+    """The heavy-job slot of one workspace, served by one worker process kept warm between
+    jobs and replaced when it overruns, runs out of memory or dies."""
 
     def __init__(self, *, memory_mb: int | None, time_limit_s: float) -> None:
         self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
         self.time_limit_s = time_limit_s
         self._slot = threading.Lock()
-        self._running: set[BaseProcess] = set()
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
 
     def site(self, path: Path, question: dict[str, Any]) -> Any:
-        """Run :func:`kenmap.access.siting.site` with ``question`` in a child process."""
+        """Run :func:`kenmap.access.siting.site` with ``question`` in the worker process."""
         if not self._slot.acquire(blocking=False):
             raise BusyError("別の重い計算（配置の検討）を実行中です。少し待ってからやり直して"
                             "ください")
@@ -61,26 +67,37 @@ class HeavyJobs:
         finally:
             self._slot.release()
 
+    def _worker_conn(self) -> Connection:
+        if self._process is None or not self._process.is_alive() or self._conn is None:
+            self._retire()
+            parent, child = _CONTEXT.Pipe(duplex=True)
+            self._process = _CONTEXT.Process(target=_worker, daemon=True,
+                                             args=(child, self.memory_bytes))
+            self._process.start()
+            child.close()
+            self._conn = parent
+        return self._conn
+
+    def _retire(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._process is not None:
+            _stop(self._process)
+        self._process, self._conn = None, None
+
     def _run(self, path: Path, question: dict[str, Any]) -> Any:
-        receiver, sender = _CONTEXT.Pipe(duplex=False)
-        process = _CONTEXT.Process(target=_siting_child, daemon=True,
-                                   args=(sender, str(path), question, self.memory_bytes))
-        process.start()
-        sender.close()
-        self._running.add(process)
+        conn = self._worker_conn()
         try:
-            if not receiver.poll(self.time_limit_s):
+            conn.send((str(path), question))
+            if not conn.poll(self.time_limit_s):
+                self._retire()
                 raise UnavailableError(f"計算が制限時間 {self.time_limit_s:.0f} 秒を超えたため"
                                        "止めました（k や候補地、半径を減らしてください）")
-            try:
-                kind, value = receiver.recv()
-            except EOFError as exc:  # killed: by the memory ceiling or by shutdown
-                raise UnavailableError("計算が中断されました（メモリ上限か、サーバーの停止）"
-                                       ) from exc
-        finally:
-            receiver.close()
-            _stop(process)
-            self._running.discard(process)
+            kind, value = conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:  # killed: memory ceiling or stop
+            self._retire()
+            raise UnavailableError("計算が中断されました（メモリ上限か、サーバーの停止）"
+                                   ) from exc
         if kind == "ok":
             return value
         if kind == "error":
@@ -88,15 +105,15 @@ class HeavyJobs:
             error = TooLargeError(message, field=field) if status == 413 else \
                 KenmapError(message, field=field)
             raise error
+        self._retire()
         if kind == "memory":
             raise TooLargeError("計算がサーバーのメモリ上限を超えました（k や候補地、半径を"
                                 "減らしてください）", field="k")
         raise UnavailableError(f"計算に失敗しました（{value}）")
 
     def stop_all(self) -> None:
-        """Kill every running job (the server is stopping)."""
-        for process in list(self._running):
-            _stop(process)
+        """Kill the worker (the server is stopping): a running job ends at once."""
+        self._retire()
 
 
 def _stop(process: BaseProcess) -> None:

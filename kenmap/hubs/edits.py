@@ -83,6 +83,8 @@ def add_hubs(ws: Workspace, hubs: list[tuple[dict[str, Any], shapely.Point | Non
     :func:`add_hub`."""
     if ws.crs_epsg is None:
         raise KenmapError("import areas before adding hubs")
+    if not hubs:
+        return []
     rows = []
     for values, point in hubs:
         for key in ("type", "name", "lon", "lat"):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from kenmap.geo.crs import transformer
 from kenmap.workspace import Workspace
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 HUBS = "hubs"
 STATUSES = ("existing", "planned", "candidate")
@@ -18,6 +19,8 @@ EDITABLE = ("type", "name", "status", "address", "schedule", "host", "operator",
 
 def read_hubs(ws: Workspace) -> gpd.GeoDataFrame:
     """The workspace's hubs (an empty frame when there are none)."""
+    import geopandas as gpd
+
     if HUBS not in ws.tables():
         return gpd.GeoDataFrame({"id": pd.Series(dtype="int64"), "type": pd.Series(dtype=object),
                                  "name": pd.Series(dtype=object),
@@ -28,6 +31,8 @@ def read_hubs(ws: Workspace) -> gpd.GeoDataFrame:
 
 def hub_record(row: pd.Series, crs: int | None) -> dict[str, Any]:
     """A hub as JSON: its fields, lon/lat and area codes."""
+    from kenmap.geo.crs import transformer
+
     lon, lat = transformer(int(crs), 4326).transform(row.geometry.x, row.geometry.y) \
         if crs is not None else (row.geometry.x, row.geometry.y)
     out: dict[str, Any] = {"id": int(row["id"]), "version": int(row["version"]),

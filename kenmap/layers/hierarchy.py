@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from kenmap.errors import KenmapError
@@ -10,6 +11,9 @@ from kenmap.geo.overlap import best_parent
 from kenmap.model import settings
 from kenmap.model.report import listing
 from kenmap.workspace import Workspace
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: Share of a child's area that may lie outside its parent before it "does not nest".
 DEFAULT_TOLERANCE = settings.NESTING_TOLERANCE

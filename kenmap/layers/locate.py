@@ -7,13 +7,17 @@ needs to know what the points are.
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import shapely
 
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.workspace import Workspace
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 def area_column(layer: str) -> str:
@@ -67,5 +71,7 @@ def relocate_points(ws: Workspace) -> None:
         stale = [c for c in points.columns if str(c).startswith("area_")]
         points = points.drop(columns=stale)
         located = locate(ws, points.geometry)
+        import geopandas as gpd
+
         ws.write_table(table, gpd.GeoDataFrame(pd.concat([points, located], axis=1),
                                                geometry="geometry", crs=points.crs))

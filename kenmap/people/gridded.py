@@ -18,9 +18,8 @@ from kenmap.geo.table_io import read_table
 from kenmap.geo.vector_io import ROW
 from kenmap.model.report import Report
 from kenmap.people.counts import parse_counts
+from kenmap.people.tables import GRID_TABLES
 from kenmap.workspace import Workspace
-
-GRID_TABLES = {"total": "grid_total", "pop65": "grid_pop65"}
 
 
 def read_gridded(ws: Workspace, value: str) -> gpd.GeoDataFrame:

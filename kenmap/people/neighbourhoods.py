@@ -11,8 +11,8 @@ from kenmap.geo.grid import cut_by_grid
 from kenmap.geo.zonal import apportion
 from kenmap.layers.locate import relocate_points
 from kenmap.model.report import Report
-from kenmap.people.gridded import GRID_TABLES, read_gridded
-from kenmap.people.population import table_name
+from kenmap.people.gridded import read_gridded
+from kenmap.people.tables import GRID_TABLES, table_name
 from kenmap.workspace import Workspace
 
 

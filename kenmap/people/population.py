@@ -20,6 +20,7 @@ from kenmap.layers.hierarchy import filled_layers
 from kenmap.layers.names import normalise_name
 from kenmap.model.report import Report, listing
 from kenmap.people.counts import band_coverage, find_bands, parse_counts, reaggregated
+from kenmap.people.tables import table_name
 from kenmap.workspace import Workspace
 
 FIGURES = ["total", "pop65", "pop75", "households"]
@@ -28,9 +29,6 @@ HOUSEHOLD_HEADERS = {"世帯数", "世帯", "一般世帯数", "世帯総数", "
 TOTAL_ROW_NAMES = {"総数", "合計", "計", "総計", "全市", "市計", "全体", "市全体", "全域", "区計"}
 
 
-def table_name(layer: str) -> str:
-    """The workspace table holding the population of ``layer``'s areas."""
-    return f"population_{layer}"
 
 
 def _flat(col: object) -> str:

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 
 from kenmap.errors import KenmapError
-from kenmap.hubs.table import read_hubs
+from kenmap.hubs.table import HUBS
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.layers.locate import area_column
-from kenmap.people.population import table_name
+from kenmap.people.tables import table_name
 from kenmap.workspace import Workspace
 
 STAT_FIELDS = ["code", "name", "parent_code", "population", "pop65", "pop75", "households",
@@ -115,7 +115,7 @@ def layer_stats(ws: Workspace, layer: str) -> pd.DataFrame:
         out[col] = counts[col].to_numpy()
     out["missing"] = out["missing"].fillna(0).astype(int)
     out["area_km2"] = areas.geometry.area.to_numpy() / 1e6
-    hubs = read_hubs(ws)
+    hubs = ws.read_points(HUBS)
     column = area_column(layer)
     existing = hubs[hubs["status"] == "existing"] if len(hubs) else hubs
     by_area: dict[str, dict[str, int]] = {}

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kenmap.errors import KenmapError
@@ -158,6 +159,55 @@ def select(path: Path, table: str, columns: list[str]) -> pd.DataFrame:
     if not rows:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return frame
+
+
+_FLOAT_TYPES = ("REAL", "FLOAT", "DOUBLE")
+_INT_TYPES = ("INTEGER", "INT", "MEDIUMINT", "SMALLINT", "TINYINT", "BOOLEAN")
+
+
+def read_rows(path: Path, table: str) -> tuple[pd.DataFrame, list[bytes | None] | None]:
+    """Every column of a table but its FID, typed by its declaration (REAL as float, INTEGER
+    as int where no value is missing), and the geometry blobs apart (None for attribute
+    tables). Plain SQLite: no GDAL and no geopandas for tables that need neither."""
+    with session(path) as con:
+        geometry = geometry_column(con, table)
+        info = [(str(r[1]), str(r[2]).upper(), int(r[5])) for r in
+                con.execute(f'PRAGMA table_info("{table}")')]
+        columns = [name for name, _, pk in info if not pk]
+        rows = con.execute(
+            f'SELECT {", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)} FROM "{table}" '
+            "ORDER BY rowid").fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    blobs = None
+    if geometry is not None and geometry in frame.columns:
+        blobs = frame.pop(geometry).tolist()
+    for name, kind, pk in info:
+        if pk or name not in frame.columns:
+            continue
+        if kind.startswith(_FLOAT_TYPES):
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+        elif kind.startswith(_INT_TYPES) and frame[name].notna().all():
+            frame[name] = frame[name].astype("int64")
+        elif kind.startswith(_INT_TYPES):
+            frame[name] = pd.to_numeric(frame[name], errors="coerce")
+        elif kind.startswith(("TEXT", "VARCHAR", "DATE")):
+            frame[name] = frame[name].astype(pd.StringDtype(na_value=float("nan")))
+    return frame, blobs
+
+
+def point_xy(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of GeoPackage point blobs (NaN where empty or not a point)."""
+    xs = np.full(len(blobs), np.nan)
+    ys = np.full(len(blobs), np.nan)
+    for i, blob in enumerate(blobs):
+        if blob is None or len(blob) < 8 or blob[3] & 0x10:
+            continue
+        wkb = wkb_of(blob)
+        endian = "<" if wkb[0] == 1 else ">"
+        kind = struct.unpack(endian + "I", wkb[1:5])[0] % 1000
+        if kind == 1 and len(wkb) >= 21:
+            xs[i], ys[i] = struct.unpack(endian + "dd", wkb[5:21])
+    return xs, ys
 
 
 def share_mode(path: Path) -> None:

@@ -27,7 +27,9 @@ from kenmap.workspace.gpkg import (
     exclusive,
     geometry_column,
     now,
+    point_xy,
     read_catalogue,
+    read_rows,
     select,
     session,
     share_mode,
@@ -246,14 +248,30 @@ class Workspace:
             return pd.DataFrame()
 
         def read() -> Any:
-            import pyogrio
-
             assert self._tables is not None
             if self._tables.get(name):
+                import pyogrio
+
                 return pyogrio.read_dataframe(self.path, layer=name, use_arrow=True)
-            return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False,
-                                          use_arrow=True)
+            return read_rows(self.path, name)[0]  # attributes only: no GDAL needed
         return self._cached((name, "table"), read)
+
+    def read_points(self, name: str) -> pd.DataFrame:
+        """A point table's attributes with ``x`` and ``y`` (workspace CRS) instead of a
+        geometry: what reach needs, read without GDAL or geopandas."""
+        if name not in self.tables():
+            return pd.DataFrame({"x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
+        whole = self._frames.get((name, "table"))
+        if whole is not None and hasattr(whole, "geometry"):
+            out = pd.DataFrame(whole.drop(columns=whole.geometry.name))
+            out["x"], out["y"] = whole.geometry.x.to_numpy(), whole.geometry.y.to_numpy()
+            return out
+
+        def read() -> pd.DataFrame:
+            frame, blobs = read_rows(self.path, name)
+            frame["x"], frame["y"] = point_xy(blobs or [None] * len(frame))
+            return frame
+        return pd.DataFrame(self._cached((name, "points"), read))
 
     def read_where(self, table: str, column: str, value: int) -> Any:
         """The rows of a table whose integer ``column`` equals ``value`` (not cached; one
