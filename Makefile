@@ -41,3 +41,5 @@ bench: setup
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_siting.py
 	$(BIN)/python bench/bench_house.py
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_hostile.py

@@ -22,7 +22,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from kenmap import __version__
-from kenmap.api.guards import BodyLimit, HostCheck, allowed_hosts, install_error_handlers
+from kenmap.api.guards import (
+    BodyLimit,
+    HostCheck,
+    PathCheck,
+    allowed_hosts,
+    install_error_handlers,
+)
 from kenmap.api.jobs import HeavyJobs
 from kenmap.api.uploads import saved_upload
 from kenmap.api.views import Views
@@ -95,6 +101,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                               "EPSG:4326; write endpoints need a bearer token.")
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_upload + 1024 * 1024)
+    app.add_middleware(PathCheck)
     if host is not None:
         app.add_middleware(HostCheck, hosts=allowed_hosts(host, extra_hosts))
     swagger = NODE_MODULES / "swagger-ui-dist"
@@ -122,8 +129,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         thread while identical requests wait for that one computation."""
         body = views.peek(("json", key))
         if body is None:
-            state = views.state()
-            flight_key = (key, state)
+            flight_key = (key, views.state_of(("json", key)))
             pending = in_flight.get(flight_key)
             if pending is None:
                 pending = asyncio.get_running_loop().create_future()

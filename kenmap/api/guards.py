@@ -54,6 +54,22 @@ def allowed_hosts(bind: str, extra: list[str] | None) -> set[str] | None:
     return names
 
 
+class PathCheck:
+    """Refuse paths holding control characters (``/maps/%0A``): no route should see them
+    (a regular expression's ``$`` matches before a final newline)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(ord(c) < 32 or ord(c) == 127
+                                           for c in scope.get("path", "")):
+            await error_response(404, "見つかりません（パスに制御文字があります）",
+                                 field="path")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class HostCheck:
     """Refuse requests whose ``Host`` is not one of ours (DNS rebinding: a web page that makes
     a browser talk to a server on the user's laptop under another name)."""
@@ -181,6 +197,15 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             message = f"値が正しくありません（{detail}）"
         return JSONResponse(error_body(message, field=field), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Never a traceback or a server path to a client; the server log has the details.
+        import logging
+
+        logging.getLogger("kenmap").exception("internal error on %s", request.url.path)
+        message = "サーバー内部のエラーです（サーバーのログに詳細があります）"
+        return JSONResponse(error_body(message), status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,10 +1,11 @@
-"""What the API returns, computed once per workspace state and cached.
+"""What the API returns, computed once per state of what it depends on, and cached.
 
-Every figure depends only on the workspace file; the cache of answers is keyed by the file's
-size, modification time and inode, so an edit or import invalidates it at once. Underneath, the
-workspace snapshot keeps every table whose version did not change (after a hub edit only the
-hubs are read again), and demand cells and nearest distances are cached by their own inputs in
-:mod:`kenmap.access`, so the answers after an edit are recomputed incrementally.
+Each answer is keyed by the versions of the workspace tables it depends on (a list of layers
+does not change when a hub moves; gaps do), so an edit or import invalidates exactly the
+answers it can change. Underneath, the workspace snapshot keeps every table whose version did
+not change, simplified outlines are kept per layer version, and demand cells and nearest
+distances are cached by their own inputs in :mod:`kenmap.access`, so the answers after a hub
+edit are recomputed incrementally.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +32,9 @@ from kenmap.people.stats import layer_stats, records, total_row
 from kenmap.render.gaps import gap_records
 from kenmap.workspace import Workspace
 
+#: Answers kept (each is small but for pages and outlines).
+_CACHE_ENTRIES = 256
+
 
 class Views:
     """Cached views of one workspace file."""
@@ -37,13 +42,29 @@ class Views:
     def __init__(self, path: os.PathLike[str] | str) -> None:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
-        self._key: tuple[int, int, int] | None = None
-        self._cache: dict[Any, Any] = {}
+        self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._snapshot: Workspace | None = None
         self._snapshot_state: tuple[int, int, int] | None = None
 
+    def state_of(self, key: Any) -> tuple[Any, ...]:
+        """The versions of the tables the answer ``key`` depends on."""
+        ws = self.workspace()
+        kind = key[0] if isinstance(key, tuple) else key
+        if kind == "json":
+            kind = key[1][0] if isinstance(key[1], tuple) else key[1]
+        tables = ws.tables()
+        layers = filled_layers(ws)
+        areas = [*layers, *(t for t in tables if t.startswith(("population_", "grid_")))]
+        if kind == "hubs":
+            deps = ["hubs"]
+        elif kind in ("layers", "geometry"):
+            deps = areas
+        else:
+            deps = [*areas, "hubs"]
+        return ws.state_of(deps)
+
     def state(self) -> tuple[int, int, int]:
-        """The file's size, modification time and inode: what cached answers are keyed by."""
+        """The file's size, modification time and inode."""
         return self._state()
 
     def _state(self) -> tuple[int, int, int]:
@@ -65,12 +86,10 @@ class Views:
         return Workspace.open(self.path)
 
     def peek(self, key: Any) -> Any:
-        """The cached value for ``key`` if the workspace is unchanged, else None."""
-        state = self._state()
+        """The cached value for ``key`` if what it depends on is unchanged, else None."""
+        full = (key, self.state_of(key))
         with self._lock:
-            if state == self._key:
-                return self._cache.get(key)
-        return None
+            return self._cache.get(full)
 
     def encoded(self, key: Any, compute: Callable[[], Any]) -> bytes:
         """``compute()`` as JSON bytes, cached: repeated requests skip serialisation too."""
@@ -82,20 +101,19 @@ class Views:
         return bytes(self.cached(("json", key), encode))
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """``compute()``, cached under ``key`` until the workspace file changes."""
-        state = self._state()
+        """``compute()``, cached under ``key`` until a table it depends on changes."""
+        full = (key, self.state_of(key))
         with self._lock:
-            if state != self._key:
-                self._cache.clear()
-                self._key = state
-            if key in self._cache:
-                return self._cache[key]
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return self._cache[full]
         value = compute()
         if self._snapshot is not None:
             self._snapshot.store_kept()  # demand cells, for the next start of the server
         with self._lock:
-            if self._key == state:
-                self._cache[key] = value
+            self._cache[full] = value
+            while len(self._cache) > _CACHE_ENTRIES:
+                self._cache.popitem(last=False)
         return value
 
     # -- figures ---------------------------------------------------------------------------
@@ -109,8 +127,11 @@ class Views:
                 count = len(ws.read_attributes(layer.key)) if layer.key in filled else 0
                 out.append({"key": layer.key, "label": layer.label, "expected": layer.expected,
                             "count": count})
+            # Sources as the user named them; the server's own paths stay on the server.
+            population = {layer: {**info, "file": os.path.basename(str(info.get("file", "")))}
+                          for layer, info in ws.get("population", {}).items()}
             return {"scheme": ws.scheme.name, "crs_epsg": ws.crs_epsg, "layers": out,
-                    "population": ws.get("population", {})}
+                    "population": population}
         return dict(self.cached("layers", compute))
 
     def _check_layer(self, ws: Workspace, layer: str) -> None:
@@ -124,28 +145,35 @@ class Views:
         def compute() -> bytes:
             ws = self.workspace()
             self._check_layer(ws, layer)
-            areas = ws.read_layer(layer)
             stats = records(layer_stats(ws, layer))
-            geoms = areas.geometry.to_numpy()
-            if not full:
-                geoms = simplify_coverage(geoms, display_tolerance(float(areas.geometry.area.sum()),
-                                                            len(areas)))
-            import geopandas as gpd
-            import shapely
-
-            lonlat = gpd.GeoSeries(geoms, crs=areas.crs).to_crs(4326).to_numpy()
-            single = shapely.get_num_geometries(lonlat) == 1
-            lonlat[single] = shapely.get_geometry(lonlat[single], 0)
-            if not full:
-                lonlat = shapely.transform(lonlat, lambda xy: np.round(xy, 6))
+            geometries = self.cached(("geometry", layer, full),
+                                     lambda: self._outlines(ws, layer, full))
             features = [
                 '{"type":"Feature","id":' + json.dumps(rec["code"], ensure_ascii=False)
                 + ',"properties":' + json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
-                + ',"geometry":' + shapely.to_geojson(geom) + "}"
-                for rec, geom in zip(stats, lonlat)]
+                + ',"geometry":' + geom + "}"
+                for rec, geom in zip(stats, geometries)]
             return ('{"type":"FeatureCollection","features":[' + ",".join(features)
                     + "]}").encode("utf-8")
         return bytes(self.cached(("areas", layer, full), compute))
+
+    def _outlines(self, ws: Workspace, layer: str, full: bool) -> list[str]:
+        """The GeoJSON geometry of every area (lon/lat; simplified for display unless full):
+        the costly part of the areas answer, kept while the layer is unchanged."""
+        import geopandas as gpd
+        import shapely
+
+        areas = ws.read_layer(layer)
+        geoms = areas.geometry.to_numpy()
+        if not full:
+            geoms = simplify_coverage(geoms, display_tolerance(float(areas.geometry.area.sum()),
+                                                               len(areas)))
+        lonlat = gpd.GeoSeries(geoms, crs=areas.crs).to_crs(4326).to_numpy()
+        single = shapely.get_num_geometries(lonlat) == 1
+        lonlat[single] = shapely.get_geometry(lonlat[single], 0)
+        if not full:
+            lonlat = shapely.transform(lonlat, lambda xy: np.round(xy, 6))
+        return [str(g) for g in shapely.to_geojson(lonlat)]
 
     def profile(self, layer: str, code: str) -> dict[str, Any]:
         """One area's stats beside its parent's and the city's, its hubs, and the child

@@ -17,8 +17,21 @@ ZERO_MARKS = {"-", "－", "−", "―", "‐", "ー"}
 #: Cells meaning "suppressed / unknown" (秘匿, 不詳): kept as missing, never 0.
 SUPPRESSED_MARKS = {"x", "X", "*", "…", "...", "・・・", "･･･", "χ", "", "nan"}
 
-_RANGE = re.compile(r"(\d+)\s*歳?\s*[~〜～\-－−‐―ー]\s*(\d+)\s*歳?")
-_OPEN = re.compile(r"(\d+)\s*歳?\s*以上")
+_RANGE = re.compile(r"(\d+)\s*[歳才]?\s*[~〜～\-－−‐―ー]\s*(\d+)\s*[歳才]?")
+_OPEN = re.compile(r"(\d+)\s*[歳才]?\s*以上")
+#: How tables say which sex a column counts: prefixes (男0～4歳), suffixes (65～69歳（男）).
+_MALE = re.compile(r"^(男性?|male)|[(（]男性?[)）]|男性?$|_男$")
+_FEMALE = re.compile(r"^(女性?|female)|[(（]女性?[)）]|女性?$|_女$")
+
+
+def sex_of(column: str) -> str:
+    """``male``, ``female`` or ``all`` (総数, 計, or no sex named) for a column heading."""
+    text = unicodedata.normalize("NFKC", str(column)).replace(" ", "").split("/")[-1]
+    if _MALE.search(text):
+        return "male"
+    if _FEMALE.search(text):
+        return "female"
+    return "all"
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,7 @@ class Band:
     column: str
     start: int
     end: int | None
+    sex: str = "all"
 
 
 def parse_counts(values: pd.Series, *, file: str, field: str, rows: pd.Series
@@ -83,35 +97,53 @@ def find_bands(columns: list[str]) -> list[Band]:
     ``100歳  以上`` and two-row headers flattened to one string. Columns marked 再掲
     (re-tabulations such as ``（再掲）65歳以上``) are never bands.
     """
-    bands: list[Band] = []
-    opens: list[Band] = []
+    found = bands_by_sex(columns)
+    if found.get("all"):
+        return found["all"]
+    return found.get("male") or found.get("female") or []
+
+
+def bands_by_sex(columns: list[str]) -> dict[str, list[Band]]:
+    """The 5-year age bands of each sex present (``all`` for 総数 or unnamed), each list with
+    its open top band, as :func:`find_bands` reads them."""
+    bands: dict[str, list[Band]] = {}
+    opens: dict[str, list[Band]] = {}
     for col in columns:
         full = unicodedata.normalize("NFKC", str(col)).replace(" ", "")
         if "再掲" in full:
             continue
-        # Two-row headers arrive as "group / band": the band is in the lowest row.
+        # Two-row headers arrive as "group / band": the band is in the lowest row; the sex may
+        # be in any row ("男 / 65～69歳").
         text = full.split("/")[-1]
+        sex = sex_of(text)
+        if sex == "all":
+            sex = next((sex_of(part) for part in full.split("/")[:-1]
+                        if sex_of(part) != "all"), "all")
         match = _RANGE.search(text)
         if match:
             start, end = int(match.group(1)), int(match.group(2))
             if end - start == 4 and start % 5 == 0:
-                bands.append(Band(str(col), start, end))
+                bands.setdefault(sex, []).append(Band(str(col), start, end, sex))
             continue
         match = _OPEN.search(text)
         if match:
-            opens.append(Band(str(col), int(match.group(1)), None))
-    if bands:
-        top = max(b.start for b in bands) + 5
-        bands += [b for b in opens if b.start == top]
-    return sorted(bands, key=lambda b: b.start)
+            opens.setdefault(sex, []).append(Band(str(col), int(match.group(1)), None, sex))
+    out = {}
+    for sex, found in bands.items():
+        top = max(b.start for b in found) + 5
+        found = found + [b for b in opens.get(sex, []) if b.start == top]
+        out[sex] = sorted(found, key=lambda b: b.start)
+    return out
 
 
 def reaggregated(columns: list[str], age: int) -> str | None:
-    """A column holding ``age``歳以上 directly (e.g. ``（再掲）65歳以上``), if any."""
+    """A column holding ``age``歳以上 for both sexes directly (``（再掲）65歳以上``,
+    ``総数65歳以上``, ``65才以上``), if any."""
     for col in columns:
         text = unicodedata.normalize("NFKC", str(col)).replace(" ", "")
         match = _OPEN.search(text)
-        if match and int(match.group(1)) == age and not _RANGE.search(text):
+        if match and int(match.group(1)) == age and not _RANGE.search(text) and \
+                sex_of(text) == "all":
             return str(col)
     return None
 

@@ -19,7 +19,14 @@ from kenmap.layers.areas import code_text
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.layers.names import normalise_name
 from kenmap.model.report import Report, listing
-from kenmap.people.counts import band_coverage, find_bands, parse_counts, reaggregated
+from kenmap.people.counts import (
+    Band,
+    band_coverage,
+    bands_by_sex,
+    parse_counts,
+    reaggregated,
+    sex_of,
+)
 from kenmap.people.tables import table_name
 from kenmap.workspace import Workspace
 
@@ -100,12 +107,34 @@ def _pick(columns: list[str], given: str | None, names: set[str], option: str,
     return None
 
 
+def _total_column(columns: list[str]) -> str | None:
+    """The census's own total: ``総数、年齢「不詳」含む`` (or ``総数（年齢不詳を含む）``)."""
+    for col in columns:
+        text = _last_part(col)
+        if text.startswith("総数") and "不詳" in text and "含" in text and sex_of(text) == "all":
+            return col
+    return None
+
+
+def _unknown_age_column(columns: list[str]) -> str | None:
+    """People of unknown age (``総数年齢「不詳」``), counted in the total but in no band."""
+    for col in columns:
+        text = _last_part(col)
+        if "不詳" in text and "含" not in text and sex_of(text) == "all":
+            return col
+    return None
+
+
 def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
              pop65_field: str | None, pop75_field: str | None, households_field: str | None,
-             notes: list[str]) -> tuple[pd.DataFrame, int]:
-    """Total / 65+ / 75+ / households per row, from named columns or summed age bands."""
+             notes: list[str], warnings: list[str] | None = None) -> tuple[pd.DataFrame, int]:
+    """Total / 65+ / 75+ / households per row, from named columns or summed age bands.
+
+    Bands split by sex are summed 男+女 when there are no bands for both sexes together;
+    総数 bands are never added to 男/女 ones.
+    """
+    warnings = warnings if warnings is not None else []
     columns = [c for c in table.columns if c != ROW]
-    bands = find_bands(columns)
     file = str(path)
     rows = table[ROW]
     missing = 0
@@ -118,6 +147,19 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
             missing += n
         return parsed[col]
 
+    by_sex = bands_by_sex(columns)
+    bands = by_sex.get("all", [])
+    male, female = by_sex.get("male", []), by_sex.get("female", [])
+    if not band_coverage(bands, 65) and male and female and \
+            [(b.start, b.end) for b in male] == [(b.start, b.end) for b in female]:
+        bands = []
+        for m, f in zip(male, female):
+            label = f"{m.column} + {f.column}"
+            parsed[label] = counts(m.column) + counts(f.column)  # NaN if either is suppressed
+            bands.append(Band(label, m.start, m.end))
+        notes.append(f"age bands summed 男+女 ({len(bands)} bands; the table has no bands "
+                     "for both sexes together)")
+
     def band_sum(start: int) -> pd.Series:
         # min_count: a row with any suppressed band has no 65+ figure (never a partial sum).
         cols = [counts(b.column) for b in bands if b.start >= start]
@@ -125,7 +167,8 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
         return stacked.sum(axis=1, min_count=len(cols)).where(stacked.notna().all(axis=1))
 
     out = pd.DataFrame(index=table.index)
-    total_col = _pick(columns, total_field, TOTAL_HEADERS, "--total-field", path)
+    total_col = _pick(columns, total_field, TOTAL_HEADERS, "--total-field", path) \
+        or _total_column(columns)
     if total_col is not None:
         out["total"] = counts(total_col)
         notes.append(f"total from column '{total_col}'")
@@ -151,6 +194,15 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
             notes.append(f"{fig} from column '{col}'")
         else:
             out[fig] = np.nan
+            if fig == "pop65":
+                warnings.append(
+                    "no 65+ count found: looked for 5-year bands from 65～69歳 to an open top "
+                    "band (100歳以上), split by sex or not, and a 65歳以上 column; 高齢化率 and "
+                    "reach will say 65歳以上が未取込 until one is given (--pop65-field)")
+    unknown = _unknown_age_column(columns)
+    out["age_unknown"] = counts(unknown) if unknown else np.nan
+    if unknown:
+        notes.append(f"people of unknown age from column '{unknown}' (in the total, in no band)")
     hh = _pick(columns, households_field, HOUSEHOLD_HEADERS, "--households-field", path)
     out["households"] = counts(hh) if hh else np.nan
     for band in bands:
@@ -250,7 +302,8 @@ def import_population(
     notes: list[str] = []
     figures, missing_cells = _figures(table, path, total_field=total_field,
                                       pop65_field=pop65_field, pop75_field=pop75_field,
-                                      households_field=households_field, notes=notes)
+                                      households_field=households_field, notes=notes,
+                                      warnings=report.warnings)
 
     # -- join ------------------------------------------------------------------------------
     total_row = np.zeros(len(table), dtype=bool)
@@ -299,6 +352,8 @@ def import_population(
     stored.insert(0, "code", matched_code[matched].to_numpy())
     # Only figures the file provides can be suppressed; a file without ages has none missing.
     provided = [f for f in ("total", "pop65", "pop75") if figures[f].notna().any()]
+    if "age_unknown" in stored.columns and stored["age_unknown"].isna().all():
+        stored = stored.drop(columns="age_unknown")
     stored["missing"] = figures.loc[matched, provided].isna().sum(axis=1).to_numpy()
 
     report.title = (f"Population: {int(matched.sum())} of {len(table)} rows joined to "
@@ -332,6 +387,7 @@ def import_population(
         "rows": len(table), "matched_rows": int(matched.sum()),
         "unmatched_rows": int(unmatched.sum()), "total_rows": int(total_row.sum()),
         "matched_share": share, "suppressed_cells": missing_cells,
+        "figures": provided,
     }
     with ws.transaction() as tx:
         tx.write_table(table_name(layer), stored.reset_index(drop=True))

@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import struct
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -73,6 +74,58 @@ def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
         return None
     x0, y0, x1, y1 = geom.bounds
     return x0, x1, y0, y1
+
+
+class _GdalGate:
+    """Keeps GDAL's reads of a workspace apart from our own SQLite edits *in this process*.
+
+    GDAL carries its own copy of SQLite. POSIX file locks belong to the process, so two SQLite
+    libraries in one process cannot see each other's locks, and GDAL closing its handle would
+    even drop the locks of an edit in flight. Edits take the gate alone; GDAL reads share it.
+    The thread holding it for an edit may read (a hub edit may need an area layer).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer: int | None = None
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            if self._writer == me:
+                nested = True
+            else:
+                nested = False
+                while self._writer is not None:
+                    self._cond.wait()
+                self._readers += 1
+        try:
+            yield
+        finally:
+            if not nested:
+                with self._cond:
+                    self._readers -= 1
+                    self._cond.notify_all()
+
+    @contextmanager
+    def editing(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            while self._writer is not None or self._readers:
+                self._cond.wait()
+            self._writer = me
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = None
+                self._cond.notify_all()
+
+
+#: The one gate of this process (see :class:`_GdalGate`).
+GDAL_GATE = _GdalGate()
 
 
 def wkb_of(blob: bytes) -> bytes:

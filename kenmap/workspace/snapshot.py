@@ -21,6 +21,7 @@ from kenmap.workspace.edit import Edit
 from kenmap.workspace.gpkg import (
     AREA_COLUMNS,
     CACHE_TABLE,
+    GDAL_GATE,
     POINT_TYPES,
     TMP_PREFIX,
     connect,
@@ -218,7 +219,8 @@ class Workspace:
         def read() -> Any:
             import pyogrio
 
-            frame = pyogrio.read_dataframe(self.path, layer=key, use_arrow=True)
+            with GDAL_GATE.reading():
+                frame = pyogrio.read_dataframe(self.path, layer=key, use_arrow=True)
             for col in AREA_COLUMNS:
                 frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
             return frame
@@ -252,7 +254,8 @@ class Workspace:
             if self._tables.get(name):
                 import pyogrio
 
-                return pyogrio.read_dataframe(self.path, layer=name, use_arrow=True)
+                with GDAL_GATE.reading():
+                    return pyogrio.read_dataframe(self.path, layer=name, use_arrow=True)
             return read_rows(self.path, name)[0]  # attributes only: no GDAL needed
         return self._cached((name, "table"), read)
 
@@ -453,7 +456,7 @@ class Workspace:
         Takes the same exclusive lock as :meth:`transaction`; metadata is re-read under it.
         Either every statement and the metadata update commit, or none does.
         """
-        with exclusive(self.path):
+        with exclusive(self.path), GDAL_GATE.editing():
             current = Workspace.open(self.path)
             self._adopt(current)
             con = connect(self.path)
