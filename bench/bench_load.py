@@ -195,7 +195,8 @@ async def do_read(client: httpx.AsyncClient, shared: Shared, rng: random.Random)
 async def resync(client: httpx.AsyncClient, state: ClientState) -> None:
     """After an edit with an unknown outcome: take the hub's version from the server."""
     state.resyncs += 1
-    response = await client.get("/api/hubs", timeout=REQUEST_TIMEOUT_S)
+    response = await client.get("/api/hubs", timeout=REQUEST_TIMEOUT_S,
+                                headers={"Cache-Control": "no-cache"})
     for feature in response.json()["features"]:
         props = feature["properties"]
         if int(props["id"]) == state.hub_id:
@@ -272,7 +273,8 @@ async def drive(base: str, args: argparse.Namespace, auth: dict[str, str]
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S, limits=limits,
                                  trust_env=False) as client:
-        hubs = (await client.get("/api/hubs")).json()["features"]
+        hubs = (await client.get("/api/hubs", headers={"Cache-Control": "no-cache"})
+                ).json()["features"]
         codes = [f["properties"]["code"] for f in
                  (await client.get("/api/layers/gyoseiku/areas")).json()["features"]]
         if len(hubs) < args.clients:
@@ -305,7 +307,8 @@ async def drive(base: str, args: argparse.Namespace, auth: dict[str, str]
         deadline = time.perf_counter() + args.seconds
         await asyncio.gather(*(run_client(client, shared, s, deadline, args.seed, args.mix)
                                for s in states))
-        final = (await client.get("/api/hubs", timeout=120)).json()["features"]
+        final = (await client.get("/api/hubs", timeout=120, headers={"Cache-Control": "no-cache"})
+                 ).json()["features"]
     by_id = {int(f["properties"]["id"]): f["properties"] for f in final}
     return shared, states, by_id, warm
 

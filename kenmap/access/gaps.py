@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +57,43 @@ def gap_table(
         raise KenmapError("--min-reach is a percentage from 0 to 100", field="--min-reach")
     if layer not in filled_layers(ws):
         raise KenmapError(f"layer {layer} ({layer_label}) has no areas", field="--layer")
-    areas = ws.read_attributes(layer)
     hubs = hubs if hubs is not None else hubs_of(ws, hub_type, with_planned=with_planned)
     demand = demand if demand is not None else demand_cells(ws, cell)
+    # The same question on the same demand, hubs and counts has the same answer: coverage asks
+    # every type on every layer, and after one hub edit only that type's tables change.
+    memo_key = (demand.key or id(demand), layer, hub_type, radius, with_planned, detour,
+                min_reach, cell, _hub_digest(hubs, layer),
+                ws.state_of([*filled_layers(ws), *(t for t in ws.tables()
+                                                   if t.startswith("population_"))]))
+    if demand.key and memo_key in _TABLES:
+        return _TABLES[memo_key].copy()
+    table = _gap_table(ws, layer, hub_type, type_def, layer_label, radius, with_planned,
+                       detour, min_reach, cell, demand, hubs)
+    if demand.key:
+        if len(_TABLES) >= 256:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[memo_key] = table.copy()
+    return table
+
+
+#: Gap tables by everything they depend on (see :func:`gap_table`).
+_TABLES: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def _hub_digest(hubs: HubSet, layer: str) -> str:
+    """What of a hub set a gap table depends on: positions, areas held, areas named."""
+    digest = hashlib.sha256(np.asarray(hubs.x, dtype=float).tobytes()
+                            + np.asarray(hubs.y, dtype=float).tobytes())
+    for column in (f"area_{layer}", "responsible"):
+        if column in hubs.frame.columns:
+            digest.update("\x1f".join(map(str, hubs.frame[column].tolist())).encode())
+    return digest.hexdigest()
+
+
+def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_label: str,
+               radius: float | None, with_planned: bool, detour: float, min_reach: float,
+               cell: float, demand: Demand, hubs: HubSet) -> pd.DataFrame:
+    areas = ws.read_attributes(layer)
     walk = nearest_walk(demand, hubs, detour)
     known = ~np.isnan(demand.pop65)
     pop65 = np.where(known, demand.pop65, 0.0)

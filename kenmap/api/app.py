@@ -10,11 +10,12 @@ import hmac
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import Depends, FastAPI, File, Header, Query, UploadFile
+from fastapi import Depends, FastAPI, File, Header, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -41,6 +42,8 @@ DEFAULT_MAX_UPLOAD = settings.MAX_UPLOAD_MB * 1024 * 1024
 #: Upload zips may expand to at most this (the workspace's own imports allow more).
 UPLOAD_MAX_EXPANDED = settings.UPLOAD_MAX_EXPANDED
 Status = Literal["existing", "planned", "candidate"]
+#: Whether the current request asked for the current answer only (Cache-Control: no-cache).
+WANT_FRESH: ContextVar[bool] = ContextVar("kenmap_want_fresh", default=False)
 _TEXT = {"address": 300, "schedule": 100, "host": 200, "operator": 200, "responsible": 2000}
 
 
@@ -78,7 +81,11 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     jobs = HeavyJobs(memory_mb=job_memory_mb, time_limit_s=job_time_limit_s)
     compute_slots = anyio.CapacityLimiter(settings.SERVER_COMPUTE_SLOTS)
     write_slots = anyio.CapacityLimiter(settings.SERVER_WRITE_SLOTS)
-    in_flight: dict[Any, asyncio.Future[bytes]] = {}
+    in_flight: dict[Any, tuple[Any, asyncio.Future[bytes]]] = {}
+    finished: dict[Any, float] = {}  # when each answer was last computed (event-loop time)
+
+    def loop_time() -> float:
+        return asyncio.get_running_loop().time()
     # The scheme is fixed for a workspace and the catalogue read at start: both are enums in
     # the OpenAPI schema, so clients (and /docs) see the valid values.
     from kenmap.model.catalogue import catalogue_of
@@ -100,6 +107,16 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                   description="圏域 layers, hubs, aging rates and coverage. GeoJSON in "
                               "EPSG:4326; write endpoints need a bearer token.")
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def freshness(request: Request, call_next: Any) -> Response:
+        wanted = "no-cache" in request.headers.get("cache-control", "").lower()
+        token = WANT_FRESH.set(wanted)
+        try:
+            response: Response = await call_next(request)
+        finally:
+            WANT_FRESH.reset(token)
+        return response
     app.add_middleware(BodyLimit, limit=max_upload + 1024 * 1024)
     app.add_middleware(PathCheck)
     if host is not None:
@@ -124,25 +141,69 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         """Run a write in a worker thread; waiting for a turn holds no thread."""
         return await anyio.to_thread.run_sync(function, *args, limiter=write_slots)
 
+    def computing(key: Any, compute: Callable[[], Any]) -> tuple[Any, asyncio.Future[bytes]]:
+        """The one computation of ``key`` running now, started for the current state when
+        none runs; at most one per key at a time, so edits in quick succession do not pile up
+        computations of states that are already gone. Returns (its state, its future)."""
+        running = in_flight.get(key)
+        if running is not None:
+            return running
+        state = views.state_of(("json", key))
+
+        async def run() -> bytes:
+            try:
+                return bytes(await anyio.to_thread.run_sync(
+                    views.encoded, key, compute, limiter=compute_slots))
+            finally:
+                in_flight.pop(key, None)
+                finished[key] = loop_time()
+        future = asyncio.ensure_future(run())
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        in_flight[key] = (state, future)
+        return in_flight[key]
+
     async def json_view(key: Any, compute: Callable[[], Any]) -> Response:
-        """Cached JSON: served from the event loop when cached; otherwise computed once in a
-        thread while identical requests wait for that one computation."""
-        body = views.peek(("json", key))
-        if body is None:
-            flight_key = (key, views.state_of(("json", key)))
-            pending = in_flight.get(flight_key)
-            if pending is None:
-                pending = asyncio.get_running_loop().create_future()
-                in_flight[flight_key] = pending
+        """Cached JSON, served from the event loop when current. Otherwise one computation per
+        answer runs at a time: requests wait for it, and a request that would wait for a state
+        that is already out of date (edits keep coming) or longer than SERVER_STALE_AFTER_S
+        under load gets the previous answer marked ``X-Kenmap-Stale: 1``;
+        ``Cache-Control: no-cache`` always waits for the current one."""
+        while True:
+            body = views.peek(("json", key))
+            if body is not None:
+                return Response(body, media_type="application/json")
+            busy = len(in_flight) >= settings.SERVER_COMPUTE_SLOTS
+            previous = views.latest(("json", key))
+            recent = loop_time() - finished.get(key, -1e9) < settings.SERVER_RECOMPUTE_MIN_S
+            if busy and recent and previous is not None and not WANT_FRESH.get() and \
+                    key not in in_flight:
+                # Edits keep coming and the server is busy: the answer of a moment ago.
+                return Response(previous, media_type="application/json",
+                                headers={"X-Kenmap-Stale": "1"})
+            state, pending = computing(key, compute)
+            current = state == views.state_of(("json", key))
+            if previous is not None and not WANT_FRESH.get() and (busy or not current):
                 try:
-                    result = await anyio.to_thread.run_sync(views.encoded, key, compute,
-                                                            limiter=compute_slots)
-                    pending.set_result(result)
-                except BaseException as exc:  # noqa: BLE001 - handed to every waiter
-                    pending.set_exception(exc)
-                    pending.exception()  # retrieved: no "never retrieved" warning
-                finally:
-                    in_flight.pop(flight_key, None)
+                    body = await asyncio.wait_for(asyncio.shield(pending),
+                                                  timeout=settings.SERVER_STALE_AFTER_S)
+                except TimeoutError:
+                    return Response(previous, media_type="application/json",
+                                    headers={"X-Kenmap-Stale": "1"})
+            else:
+                body = await asyncio.shield(pending)
+            if current:
+                return Response(body, media_type="application/json")
+        busy = len(in_flight) >= settings.SERVER_COMPUTE_SLOTS  # others are queueing too
+        pending = computing(key, compute)
+        previous = views.latest(("json", key))
+        if previous is not None and busy and not WANT_FRESH.get():
+            try:
+                body = await asyncio.wait_for(asyncio.shield(pending),
+                                              timeout=settings.SERVER_STALE_AFTER_S)
+            except TimeoutError:
+                return Response(previous, media_type="application/json",
+                                headers={"X-Kenmap-Stale": "1"})
+        else:
             body = await asyncio.shield(pending)
         return Response(body, media_type="application/json")
 

@@ -23,7 +23,7 @@ import pandas as pd
 from kenmap.access.gaps import coverage, gap_table
 from kenmap.errors import KenmapError, NotFoundError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
-from kenmap.hubs.table import hub_record, read_hubs
+from kenmap.hubs.table import hub_features, hub_record, read_hubs
 from kenmap.layers.hierarchy import child_layer, filled_layers, parent_layer
 from kenmap.layers.locate import area_column
 from kenmap.maps.page import MapOptions, build_map, default_hub_type
@@ -43,6 +43,7 @@ class Views:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
         self._cache: OrderedDict[Any, Any] = OrderedDict()
+        self._latest: OrderedDict[Any, Any] = OrderedDict()
         self._snapshot: Workspace | None = None
         self._snapshot_state: tuple[int, int, int] | None = None
 
@@ -100,6 +101,11 @@ class Views:
             return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return bytes(self.cached(("json", key), encode))
 
+    def latest(self, key: Any) -> Any:
+        """The most recent answer for ``key`` whatever state it was computed for, or None."""
+        with self._lock:
+            return self._latest.get(key)
+
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, cached under ``key`` until a table it depends on changes."""
         full = (key, self.state_of(key))
@@ -112,6 +118,10 @@ class Views:
             self._snapshot.store_kept()  # demand cells, for the next start of the server
         with self._lock:
             self._cache[full] = value
+            self._latest[key] = value
+            self._latest.move_to_end(key)
+            while len(self._latest) > _CACHE_ENTRIES:
+                self._latest.popitem(last=False)
             while len(self._cache) > _CACHE_ENTRIES:
                 self._cache.popitem(last=False)
         return value
@@ -240,18 +250,12 @@ class Views:
         """Hubs as a GeoJSON FeatureCollection (lon/lat), optionally of one type or status."""
         def compute() -> dict[str, Any]:
             ws = self.workspace()
-            hubs = read_hubs(ws)
+            hubs = ws.read_points("hubs")
             if len(hubs) and hub_type:
                 hubs = hubs[hubs["type"] == hub_type]
             if len(hubs) and status:
                 hubs = hubs[hubs["status"] == status]
-            features = []
-            for _, row in hubs.iterrows():
-                rec = hub_record(row, hubs.crs.to_epsg() if hubs.crs else ws.crs_epsg)
-                features.append({"type": "Feature", "id": rec["id"], "properties": rec,
-                                 "geometry": {"type": "Point",
-                                              "coordinates": [rec["lon"], rec["lat"]]}})
-            return {"type": "FeatureCollection", "features": features}
+            return {"type": "FeatureCollection", "features": hub_features(hubs, ws.crs_epsg)}
         return dict(self.cached(("hubs", hub_type, status), compute))
 
     def map_page(self, layer: str) -> str:

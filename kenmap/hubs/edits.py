@@ -115,7 +115,7 @@ def add_hubs(ws: Workspace, hubs: list[tuple[dict[str, Any], shapely.Point | Non
             ids = list(range(first, first + len(rows)))
             for i, (row, point) in zip(ids, rows):
                 change.insert(HUBS, {"id": i, **row}, point=(point.x, point.y))
-                ws.record("add hub", id=i)
+                change.log("add hub", id=i)
             ws.put("next_hub_id", ids[-1] + 1)
     return [_record(ws, i) for i in ids]
 
@@ -139,22 +139,30 @@ def update_hub(ws: Workspace, hub_id: int, version: int | None, changes: dict[st
     """Change fields of a hub, or move it (``lon``/``lat``), if ``version`` is current."""
     _check(ws, changes)
     moved = "lon" in changes or "lat" in changes
+    located: tuple[shapely.Point, dict[str, Any]] | None = None
+    if moved and changes.get("lon") is not None and changes.get("lat") is not None:
+        # Located before taking the lock: areas do not move under a hub edit, and the lock
+        # is held only for the change itself.
+        located = _point(ws, float(changes["lon"]), float(changes["lat"]))
     with ws.edit() as change:
         current = _current_version(change, hub_id, version)
         values = {key: changes[key] for key in EDITABLE if key in changes}
         xy = None
         if moved:
-            old = ws.read_where(HUBS, "id", hub_id).geometry.iloc[0]
-            assert ws.crs_epsg is not None
-            old_lon, old_lat = transformer(ws.crs_epsg, 4326).transform(old.x, old.y)
-            lon = float(changes["lon"]) if changes.get("lon") is not None else old_lon
-            lat = float(changes["lat"]) if changes.get("lat") is not None else old_lat
-            point, areas = _point(ws, lon, lat)
+            if located is None:  # one of lon/lat given: the other is the hub's own
+                old = ws.read_where(HUBS, "id", hub_id).geometry.iloc[0]
+                assert ws.crs_epsg is not None
+                old_lon, old_lat = transformer(ws.crs_epsg, 4326).transform(old.x, old.y)
+                lon = float(changes["lon"]) if changes.get("lon") is not None else old_lon
+                lat = float(changes["lat"]) if changes.get("lat") is not None else old_lat
+                located = _point(ws, lon, lat)
+            point, areas = located
             values.update(areas)
             xy = (point.x, point.y)
         values["version"] = current + 1
         change.update(HUBS, "id", hub_id, values, point=xy)
-        ws.record("update hub", id=hub_id)
+        change.log("update hub", id=hub_id, version=current + 1,
+                   fields=sorted(k for k in values if not k.startswith("area_")))
     return _record(ws, hub_id)
 
 
@@ -164,4 +172,4 @@ def delete_hub(ws: Workspace, hub_id: int, version: int | None) -> None:
         _current_version(change, hub_id, version)
         change.delete(HUBS, "id", hub_id)
         ws.put("next_hub_id", max(_next_id(change), hub_id + 1))
-        ws.record("delete hub", id=hub_id)
+        change.log("delete hub", id=hub_id)

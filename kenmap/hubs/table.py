@@ -44,3 +44,35 @@ def hub_record(row: pd.Series, crs: int | None) -> dict[str, Any]:
     out["areas"] = {k.removeprefix("area_"): (None if pd.isna(v) else str(v))
                     for k, v in row.items() if str(k).startswith("area_")}
     return out
+
+
+def hub_features(points: pd.DataFrame, crs: int | None) -> list[dict[str, Any]]:
+    """Hubs (as read by :meth:`Workspace.read_points`) as GeoJSON point features whose
+    properties are :func:`hub_record`'s, built column by column."""
+    if len(points) == 0:
+        return []
+    from kenmap.geo.crs import transformer
+
+    xs, ys = points["x"].to_numpy(dtype=float), points["y"].to_numpy(dtype=float)
+    lon, lat = transformer(int(crs), 4326).transform(xs, ys) if crs is not None else (xs, ys)
+    lon, lat = np.round(lon, 7), np.round(lat, 7)
+    def texts(column: str) -> list[str | None]:
+        if column not in points.columns:
+            return [None] * len(points)
+        return [None if pd.isna(v) else str(v) for v in points[column].tolist()]
+
+    text = {key: texts(key) for key in EDITABLE}
+    area_cols = [c for c in points.columns if str(c).startswith("area_")]
+    areas = {c: texts(c) for c in area_cols}
+    ids = points["id"].astype(int).tolist()
+    versions = points["version"].astype(int).tolist()
+    features = []
+    for i in range(len(points)):
+        rec: dict[str, Any] = {"id": ids[i], "version": versions[i], "lon": float(lon[i]),
+                               "lat": float(lat[i])}
+        for key in EDITABLE:
+            rec[key] = text[key][i]
+        rec["areas"] = {c.removeprefix("area_"): areas[c][i] for c in area_cols}
+        features.append({"type": "Feature", "id": rec["id"], "properties": rec,
+                         "geometry": {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]}})
+    return features

@@ -39,8 +39,10 @@ def locate(ws: Workspace, points: gpd.GeoSeries) -> pd.DataFrame:
     geoms = points.to_numpy()
     if 0 < len(geoms) <= FEW_POINTS and shapely.get_type_id(geoms).tolist() == \
             [0] * len(geoms):
-        for key in filled_layers(ws):
-            out[area_column(key)] = [ws.areas_at(key, float(g.x), float(g.y)) for g in geoms]
+        keys = filled_layers(ws)
+        found = [ws.areas_holding(keys, float(g.x), float(g.y)) for g in geoms]
+        for key in keys:
+            out[area_column(key)] = [f[key] for f in found]
         return out
     for key in filled_layers(ws):
         areas = ws.read_layer(key)

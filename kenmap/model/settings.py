@@ -44,6 +44,12 @@ SERVER_SITING_MAX_TIME_LIMIT_S: Final[float] = 60.0
 #: At most this many figures (gaps, coverage, pages) are computed at once by the server;
 #: identical requests wait for the one computation.
 SERVER_COMPUTE_SLOTS: Final[int] = 2
+#: A read that would wait longer than this for a recomputation (after an edit, under load)
+#: gets the previous answer marked X-Kenmap-Stale; Cache-Control: no-cache always waits.
+SERVER_STALE_AFTER_S: Final[float] = 0.15
+#: Under load, one answer is recomputed at most this often (seconds); in between, readers get
+#: the previous answer marked X-Kenmap-Stale (an idle server always answers fresh).
+SERVER_RECOMPUTE_MIN_S: Final[float] = 1.0
 #: At most this many writes run at once; others wait without holding a worker thread.
 SERVER_WRITE_SLOTS: Final[int] = 2
 #: Rows one uploaded hub list may hold.

@@ -7,7 +7,15 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from kenmap.errors import KenmapError
-from kenmap.workspace.gpkg import CACHE_TABLE, META_TABLE, gpkg_point, gpkg_time, sql_value
+from kenmap.workspace.gpkg import (
+    CACHE_TABLE,
+    HISTORY_TABLE,
+    META_TABLE,
+    gpkg_point,
+    gpkg_time,
+    now,
+    sql_value,
+)
 
 if TYPE_CHECKING:
     from kenmap.workspace.snapshot import Workspace
@@ -79,6 +87,24 @@ class Edit:
         cur = self.con.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', (sql_value(value),))
         self.touched.add(table)
         return int(cur.rowcount)
+
+    def log(self, action: str, **details: Any) -> None:
+        """Append one line to the workspace's edit log (a table: the metadata does not grow
+        with every hub edit)."""
+        exists = self.con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
+                                  (HISTORY_TABLE,)).fetchone()
+        if not exists:
+            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{HISTORY_TABLE}" (fid INTEGER '
+                             "PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT "
+                             "NULL, details TEXT)")
+            self.con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
+                             "description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
+                             (HISTORY_TABLE, HISTORY_TABLE, "kenmap: the edit log",
+                              gpkg_time()))
+            assert self.ws._tables is not None
+            self.ws._tables[HISTORY_TABLE] = None
+        self.con.execute(f'INSERT INTO "{HISTORY_TABLE}" (at, action, details) VALUES (?, ?, ?)',
+                         (now(), action, json.dumps(details, ensure_ascii=False)))
 
     def put_blob(self, key: str, digest: str, data: bytes) -> None:
         """Store a derived result (e.g. demand cells) keyed by a digest of its inputs."""

@@ -24,6 +24,8 @@ from kenmap.errors import KenmapError
 
 META_TABLE = "kenmap_meta"
 CACHE_TABLE = "kenmap_cache"
+#: The edit log: one row per hub edit (who and what come with the workbench).
+HISTORY_TABLE = "kenmap_history"
 AREA_COLUMNS = ["code", "name", "parent_code"]
 TMP_PREFIX = ".kenmap-tmp-"
 POINT_TYPES = {"POINT", "MULTIPOINT"}

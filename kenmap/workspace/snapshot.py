@@ -298,32 +298,43 @@ class Workspace:
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=self.crs_epsg)
 
     def areas_at(self, layer: str, x: float, y: float) -> str | None:
-        """The code of the area of ``layer`` holding the point (x, y) in the workspace CRS,
-        found through the GeoPackage's R-tree: the first area in table order on a shared
-        edge, None outside every area."""
+        """The code of the area of ``layer`` holding the point (x, y) in the workspace CRS
+        (see :meth:`areas_holding`)."""
+        return self.areas_holding([layer], x, y)[layer]
+
+    def areas_holding(self, layers: list[str], x: float, y: float) -> dict[str, str | None]:
+        """For each layer, the code of the area holding the point (x, y) in the workspace CRS,
+        found through the GeoPackage's R-trees in one connection: the first area in table
+        order on a shared edge, None outside every area."""
         import shapely
 
-        if layer not in self.tables():
-            return None
         point = shapely.Point(x, y)
+        out: dict[str, str | None] = {}
         with session(self.path) as con:
-            geometry = geometry_column(con, layer)
-            if geometry is None:
-                return None
-            rtree = f"rtree_{layer}_{geometry}"
-            try:
-                rows = con.execute(
-                    f'SELECT t.code, t."{geometry}" FROM "{layer}" t JOIN "{rtree}" r '
-                    "ON t.fid = r.id WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND "
-                    "r.maxy >= ? ORDER BY t.fid", (x, x, y, y)).fetchall()
-            except sqlite3.Error:  # no spatial index: read the layer
-                frame = self.read_layer(layer)
-                hits = frame[frame.intersects(point)]
-                return str(hits["code"].iloc[0]) if len(hits) else None
-        for code, blob in rows:
-            if blob is not None and shapely.intersects(shapely.from_wkb(wkb_of(blob)), point):
-                return None if code is None else str(code)
-        return None
+            for layer in layers:
+                out[layer] = None
+                if layer not in self.tables():
+                    continue
+                geometry = geometry_column(con, layer)
+                if geometry is None:
+                    continue
+                try:
+                    rows = con.execute(
+                        f'SELECT t.code, t."{geometry}" FROM "{layer}" t JOIN '
+                        f'"rtree_{layer}_{geometry}" r ON t.fid = r.id WHERE r.minx <= ? AND '
+                        "r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? ORDER BY t.fid",
+                        (x, x, y, y)).fetchall()
+                except sqlite3.Error:  # no spatial index: read the layer
+                    frame = self.read_layer(layer)
+                    hits = frame[frame.intersects(point)]
+                    out[layer] = str(hits["code"].iloc[0]) if len(hits) else None
+                    continue
+                for code, blob in rows:
+                    if blob is not None and shapely.intersects(
+                            shapely.from_wkb(wkb_of(blob)), point):
+                        out[layer] = None if code is None else str(code)
+                        break
+        return out
 
     def read_blob(self, key: str) -> tuple[str, bytes] | None:
         """A cached derived result stored in the workspace: ``(digest, data)`` or None."""
