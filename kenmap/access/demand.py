@@ -109,6 +109,27 @@ class Demand:
         return out
 
 
+def require_pop65(ws: Workspace, demand: Demand, what: str) -> None:
+    """Refuse to weight by 65+ where no 65+ count was ever imported (a file of totals only,
+    such as e-Stat's JINKO): a reach rate or an optimum on no demand would be a silent blank."""
+    if np.isnan(demand.pop65).all():
+        population = ws.get("population", {}).get(demand.layer, {})
+        source = population.get("source") or population.get("file") or "?"
+        raise KenmapError(
+            f"{what} needs the number of people aged 65+, but the population of "
+            f"{ws.scheme.layer(demand.layer).label} ({source}) has none (65歳以上が未取込): "
+            "import an age table (5-year bands or a 65歳以上 column) with 'kenmap import "
+            "population'", field="--radius" if what.startswith("reach") else None)
+
+
+def pop65_missing_reason(ws: Workspace, layer: str) -> str:
+    """Why an area's 65+ is unknown: never imported, or suppressed in the source (秘匿)."""
+    info = ws.get("population", {}).get(layer, {})
+    if "figures" in info and "pop65" not in info["figures"]:
+        return "65歳以上が未取込です（年齢別の人口を取り込んでください）"
+    return "65歳以上の人口が不明です（秘匿）"
+
+
 def population_layer(ws: Workspace) -> str:
     """The finest layer that has population."""
     tables = set(ws.tables())

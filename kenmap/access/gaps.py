@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kenmap.access.demand import DEFAULT_CELL, Demand, demand_cells
+from kenmap.access.demand import (
+    DEFAULT_CELL,
+    Demand,
+    demand_cells,
+    pop65_missing_reason,
+    require_pop65,
+)
 from kenmap.access.reach import (
     DEFAULT_DETOUR,
     HubSet,
@@ -95,6 +101,9 @@ def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_la
                cell: float, demand: Demand, hubs: HubSet) -> pd.DataFrame:
     areas = ws.read_attributes(layer)
     walk = nearest_walk(demand, hubs, detour)
+    if radius is not None:
+        require_pop65(ws, demand, f"reach within {radius:.0f} m")
+    unknown_reason = pop65_missing_reason(ws, demand.layer)
     known = ~np.isnan(demand.pop65)
     pop65 = np.where(known, demand.pop65, 0.0)
     area_pop65 = _per_area(demand, layer, np.where(known, demand.pop65, np.nan))
@@ -138,7 +147,7 @@ def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_la
         for j in range(len(codes)):
             i = int(j)
             if not known65[i]:
-                reason[i] = "65歳以上の人口が不明です（秘匿）"
+                reason[i] = unknown_reason
             elif p65[i] == 0:
                 reason[i] = "65歳以上の人口がありません"
             elif lacking[i]:
@@ -231,6 +240,7 @@ def coverage(ws: Workspace, *, with_planned: bool = False, detour: float = DEFAU
     """
     catalogue = catalogue_of(ws.get("hub_types"))
     demand = demand_cells(ws, cell)
+    require_pop65(ws, demand, "coverage (the share of 65+ within reach)")
     known = ~np.isnan(demand.pop65)
     total65 = float(demand.pop65[known].sum())
     layers = filled_layers(ws)

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import shapely
 
 from kenmap.access.covering import order_by_gain, solve
-from kenmap.access.demand import DEFAULT_CELL, demand_cells
+from kenmap.access.demand import DEFAULT_CELL, demand_cells, require_pop65
 from kenmap.access.gaps import gap_table
 from kenmap.access.reach import DEFAULT_DETOUR, HubSet, hubs_of, nearest_walk
 from kenmap.errors import KenmapError, TooLargeError
@@ -272,12 +272,17 @@ def site(
     limits.check_candidates(len(cands.ids), "candidates")
 
     demand = demand_cells(ws, cell)
+    require_pop65(ws, demand, "siting")
     fixed = _fixed_hubs(ws, hub_type, also or [])
     walk = nearest_walk(demand, fixed, detour)
     pop65 = np.nan_to_num(demand.pop65)
     before_mask = walk <= radius
     before = float(pop65[before_mask].sum())
     open_rows = np.flatnonzero(~before_mask & (pop65 > 0))
+    if len(open_rows) == 0:
+        raise KenmapError(f"every older resident with a known count is already within "
+                          f"{radius:.0f} m of a hub of the type: there is nothing for new sites "
+                          "to add (no optimum is reported on zero demand)", field="--radius")
     if limits.max_pairs is not None:
         # Each candidate reaches about π(R/detour)² / cell² cells: bound the matrix first.
         per = np.pi * (radius / detour) ** 2 / cell ** 2

@@ -19,6 +19,7 @@ from kenmap.layers.areas import code_text
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.layers.names import normalise_name
 from kenmap.model.report import Report, listing
+from kenmap.people import estat_tables
 from kenmap.people.counts import (
     Band,
     band_coverage,
@@ -33,7 +34,9 @@ from kenmap.workspace import Workspace
 FIGURES = ["total", "pop65", "pop75", "households"]
 TOTAL_HEADERS = {"総数", "総人口", "人口総数", "人口", "合計", "計", "total", "JINKO", "人口(人)"}
 HOUSEHOLD_HEADERS = {"世帯数", "世帯", "一般世帯数", "世帯総数", "SETAI", "households"}
-TOTAL_ROW_NAMES = {"総数", "合計", "計", "総計", "全市", "市計", "全体", "市全体", "全域", "区計"}
+TOTAL_ROW_NAMES = {"総数", "合計", "計", "総計", "全市", "市計", "全体", "市全体", "全域", "区計",
+                   "市内全域", "市全域", "市内", "全市計", "町計", "村計", "町全体", "村全体",
+                   "全町", "全村", "町内全域"}
 
 
 
@@ -90,6 +93,8 @@ def _read(path: Path, encoding: str | None, header_rows: int) -> pd.DataFrame:
         # Excel: ffill of merged group headings is done by pandas; nothing more to do.
         pass
     table[ROW] = np.arange(len(table)) + header_rows + 1
+    if estat_tables.is_estat_table(table):
+        table, _ = estat_tables.with_labels(table, ROW)  # the label row names the columns
     blank = table.drop(columns=ROW).apply(lambda c: c.astype(str).str.strip().isin(["", "nan"]))
     return table[~blank.all(axis=1)].reset_index(drop=True)
 
@@ -271,7 +276,7 @@ def import_population(
     """Join a population table to a layer's areas and store it, all-or-nothing."""
     path = Path(path)
     layer_def = ws.scheme.layer(layer)
-    if (code_field is None) == (name_field is None):
+    if code_field is not None and name_field is not None:
         raise KenmapError("give exactly one of --code-field or --name-field")
     if parent_name_field and not name_field:
         raise KenmapError("--parent-name-field goes with --name-field")
@@ -293,6 +298,11 @@ def import_population(
         raise KenmapError("table has no rows" + (f" matching --where {where}" if where else ""),
                           file=path)
     columns = [c for c in table.columns if c != ROW]
+    is_census = estat_tables.is_estat_table(table)
+    if code_field is None and name_field is None:
+        if not is_census:
+            raise KenmapError("give exactly one of --code-field or --name-field")
+        code_field = next(c for c in columns if str(c).strip().upper() == "KEY_CODE")
     key_field = code_field or name_field
     assert key_field is not None
     _pick(columns, key_field, set(), "--code-field" if code_field else "--name-field", path)
@@ -315,6 +325,12 @@ def import_population(
                        for c in ws.read_attributes(k)["code"]}
         total_row = (~keys.isin(valid) & keys.isin(upper_codes)).to_numpy()
         ambiguous = np.zeros(len(table), dtype=bool)
+        if is_census:  # HYOSYO says which rows are the city and parents' subtotals
+            city, subtotal = estat_tables.level_rows(table, keys.isin(valid).to_numpy(), keys)
+            total_row = total_row | city | subtotal
+            notes.append(f"e-Stat 小地域集計 table: skipped {int(city.sum())} city total(s) and "
+                         f"{int((subtotal & ~city).sum())} subtotal(s) (HYOSYO), not unmatched")
+            notes.extend(estat_tables.suppression_notes(table, code_field))
     else:
         assert name_field is not None
         lookup = _area_keys(ws, layer, parent_name_field is not None)
