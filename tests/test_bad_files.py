@@ -96,3 +96,71 @@ def test_coordinates_that_cannot_be_are_refused_with_a_hint(
     assert len(lines) == 1 and lines[0].startswith("kenmap: error: ") and needle in lines[0]
     assert "bad.geojson" in lines[0]
     assert digest(empty) == before
+
+
+def test_derive_survives_areas_not_noded_exactly(tmp_path: Path,
+                                                 run: Callable[..., CliResult]) -> None:
+    """A hair's overlap between neighbours (real e-Stat files have them) made GEOS's coverage
+    union fail with an internal error; now the layer is derived and the repair is said."""
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    x0, y0 = -60_000.0, -80_000.0
+    west = Polygon([(x0, y0), (x0 + 100, y0), (x0 + 100, y0 + 100), (x0, y0 + 100)])
+    east = Polygon([(x0 + 100, y0), (x0 + 200, y0), (x0 + 200, y0 + 100),
+                    (x0 + 100, y0 + 100), (x0 + 99.9999, y0 + 50)])
+    north = Polygon([(x0, y0 + 100), (x0 + 100, y0 + 100), (x0 + 100, y0 + 200),
+                     (x0, y0 + 200)])
+    file = tmp_path / "areas.gpkg"
+    gpd.GeoDataFrame({"code": ["1", "2", "3"], "name": ["西", "東", "北"]},
+                     geometry=[west, east, north], crs=6673).to_file(file)
+    ws = tmp_path / "ws.gpkg"
+    assert run("init", ws, "--scheme", "yonago").code == 0
+    assert run("import", "areas", ws, file, "--layer", "jichikai", "--code-field", "code",
+               "--name-field", "name").code == 0
+    result = run("derive", ws, "--layer", "shi", "--from", "jichikai", "--single", "テスト市",
+                 "--format", "json")
+    assert result.code == 0, result.err
+    assert "not noded exactly" in " ".join(json.loads(result.out)["notes"])
+    city = kenmap.open_workspace(ws).read_layer("shi")
+    assert len(city) == 1
+    assert city.geometry.iloc[0].area == pytest.approx(30_000, rel=1e-4)
+
+
+def test_topojson_without_a_crs(tmp_path: Path, run: Callable[..., CliResult]) -> None:
+    """TopoJSON as open-data portals publish it: no CRS, several objects; the polygon object
+    is read as longitude/latitude, and a wrong --layer-name names the ones there are."""
+    import geopandas as gpd
+    import topojson
+    from shapely.geometry import Point, Polygon
+
+    polys = gpd.GeoDataFrame({"code": ["1", "2"], "name": ["一丁目", "二丁目"]},
+                             geometry=[Polygon(SQUARE), Polygon(NEXT)], crs=4326)
+    data = topojson.Topology([polys], object_name=["chome"]).to_dict()
+    points = gpd.GeoDataFrame({"n": ["a"]}, geometry=[Point(133.335, 35.435)], crs=4326)
+    data["objects"]["places"] = topojson.Topology(points).to_dict()["objects"]["data"]
+    file = tmp_path / "city.topojson"
+    file.write_text(json.dumps(data), encoding="utf-8")
+    ws = tmp_path / "ws.gpkg"
+    assert run("init", ws, "--scheme", "yonago").code == 0
+    result = _import(run, ws, file)
+    assert result.code == 0, result.err
+    assert "EPSG:6668" in result.out
+    names = kenmap.open_workspace(ws).read_layer("jichikai")["name"].tolist()
+    assert sorted(names) == ["一丁目", "二丁目"]
+    wrong = run("import", "areas", ws, file, "--layer", "jichikai", "--code-field", "code",
+                "--name-field", "name", "--layer-name", "nope")
+    assert wrong.code == 2 and "chome" in wrong.err and "--layer-name" in wrong.err
+
+
+def test_japanese_labels_are_accepted_as_keys(demo_copy_ws: Path,
+                                              run: Callable[..., CliResult]) -> None:
+    by_key = run("gaps", demo_copy_ws, "--layer", "gyoseiku", "--hub-type", "salon",
+                 "--format", "json")
+    by_label = run("gaps", demo_copy_ws, "--layer", "行政区", "--hub-type", "サロン",
+                   "--format", "json")
+    assert by_label.code == 0, by_label.err
+    assert json.loads(by_label.out) == json.loads(by_key.out)
+    wrong = run("gaps", demo_copy_ws, "--layer", "行政区", "--hub-type", "カラオケ")
+    assert wrong.code == 2 and "--hub-type" in wrong.err and "salon (サロン)" in wrong.err
+    assert "--type" not in wrong.err.replace("--hub-type", "")

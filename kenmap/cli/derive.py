@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import Encoding, TextFormat, WsArg, emit, say
+from kenmap.cli.options import Encoding, TextFormat, WsArg, emit, layer_key, say
 from kenmap.model import settings
 
 
@@ -32,6 +32,8 @@ def derive(
     from kenmap.workspace import Workspace
 
     ws = Workspace.open(workspace)
+    layer = layer_key(ws, layer) or layer
+    from_layer = layer_key(ws, from_layer, "--from") or from_layer
     report = derive_layer(ws, layer=layer, from_layer=from_layer, by_field=by_field,
                           name_field=name_field, mapping=mapping, single=single, code=code,
                           encoding=encoding)
@@ -48,5 +50,7 @@ def derive_neighbourhoods_cmd(
     from kenmap.people.neighbourhoods import derive_neighbourhoods
     from kenmap.workspace import Workspace
 
-    report = derive_neighbourhoods(Workspace.open(workspace), from_layer=from_layer, size=size)
+    ws = Workspace.open(workspace)
+    report = derive_neighbourhoods(ws, from_layer=layer_key(ws, from_layer, "--from") or from_layer,
+                                   size=size)
     say(report.lines())

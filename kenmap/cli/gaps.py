@@ -6,7 +6,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import CellSize, DataFormat, Detour, OutFile, WithPlanned, WsArg, output
+from kenmap.cli.options import (
+    CellSize,
+    DataFormat,
+    Detour,
+    OutFile,
+    WithPlanned,
+    WsArg,
+    layer_key,
+    output,
+    type_key,
+)
 from kenmap.model import settings
 
 
@@ -32,6 +42,7 @@ def gaps(
     from kenmap.workspace import Workspace
 
     ws = Workspace.open(workspace)
+    layer, hub_type = layer_key(ws, layer) or layer, type_key(ws, hub_type) or hub_type
     table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,
                       with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell)
     output(render_gaps(ws, table, format), out, bom=format == "csv")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import Encoding, TextFormat, WsArg, emit, say
+from kenmap.cli.options import Encoding, TextFormat, WsArg, emit, layer_key, say, type_key
 from kenmap.model import settings
 
 
@@ -30,6 +30,10 @@ def import_areas_cmd(
     keep_water: Annotated[bool, typer.Option(
         help="Keep e-Stat water areas (HCODE 8154).")] = False,
     append: Annotated[bool, typer.Option(help="Add to the layer instead of replacing it.")] = False,
+    layer_name: Annotated[Optional[str], typer.Option(
+        help="The layer of the file to read (a TopoJSON object, a GeoPackage table, a "
+             "shapefile in a zip); by default the only one, or the only one of polygons.")
+    ] = None,
     tolerance: Annotated[float, typer.Option(
         help="Share of a child that may lie outside its parent (slivers).")
     ] = settings.NESTING_TOLERANCE,
@@ -40,7 +44,8 @@ def import_areas_cmd(
     from kenmap.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    report = import_areas(ws, files, layer=layer, code_field=code_field, name_field=name_field,
+    report = import_areas(ws, files, layer=layer_key(ws, layer) or layer,
+                          code_field=code_field, name_field=name_field, layer_name=layer_name,
                           parent_field=parent_field, encoding=encoding, crs=crs, where=where,
                           zone=zone, keep_water=keep_water, append=append, tolerance=tolerance)
     emit(report.to_dict(), report.lines(), format)
@@ -103,7 +108,7 @@ def import_population_cmd(
 
     ws = Workspace.open(workspace)
     report = import_population(
-        ws, file, layer=layer, code_field=code_field, name_field=name_field,
+        ws, file, layer=layer_key(ws, layer) or layer, code_field=code_field, name_field=name_field,
         parent_name_field=parent_name_field, total_field=total_field, pop65_field=pop65_field,
         pop75_field=pop75_field, households_field=households_field, encoding=encoding,
         header_rows=header_rows, as_of=as_of, source=source, where=where)
@@ -134,7 +139,8 @@ def import_hubs_cmd(
     from kenmap.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    report = import_hubs(ws, file, hub_type=type, type_field=type_field, type_map=type_map,
+    report = import_hubs(ws, file, hub_type=type_key(ws, type, "--type"),
+                         type_field=type_field, type_map=type_map,
                          name_field=name_field, lon_field=lon_field, lat_field=lat_field,
                          x_field=x_field, y_field=y_field, crs=crs, status=status,
                          encoding=encoding, replace=replace)

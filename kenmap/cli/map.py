@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import Detour, WsArg
+from kenmap.cli.options import Detour, WsArg, layer_key, type_key
 from kenmap.errors import KenmapError
 from kenmap.model import settings
 
@@ -35,6 +35,7 @@ def map_cmd(
     from kenmap.workspace import Workspace
 
     ws = Workspace.open(workspace)
+    layer, hub_type = layer_key(ws, layer), type_key(ws, hub_type)
     site_result = _read_siting(siting) if siting else None
     options = MapOptions(hub_type=hub_type, radius=radius, tiles=tiles, detour=detour,
                          siting=site_result)

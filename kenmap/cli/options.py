@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import typer
 
@@ -51,3 +51,16 @@ def emit(data: dict[str, object], lines: list[str], fmt: str) -> None:
     else:
         raise KenmapError(f"unknown format '{fmt}' (text or json)", field="--format")
 
+
+def layer_key(ws: Any, value: str | None, option: str = "--layer") -> str | None:
+    """A layer given by key or Japanese label (``--layer 自治会``) as its key."""
+    return None if value is None else str(ws.scheme.key_of(value, option))
+
+
+def type_key(ws: Any, value: str | None, option: str = "--hub-type") -> str | None:
+    """A hub type given by key or Japanese label (``--hub-type 公民館``) as its key."""
+    if value is None:
+        return None
+    from kenmap.model.catalogue import catalogue_of
+
+    return str(catalogue_of(ws.get("hub_types")).key_of(value, option))

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from kenmap.cli.options import Detour, OutFile, TableFormat, WsArg, output
+from kenmap.cli.options import Detour, OutFile, TableFormat, WsArg, layer_key, output, type_key
 from kenmap.errors import KenmapError
 from kenmap.model import settings
 
@@ -53,6 +53,10 @@ def site(
     if out is not None and not out.parent.exists():
         raise KenmapError("folder does not exist", file=out.parent, field="--out")
     ws = Workspace.open(workspace)
+    hub_type = type_key(ws, hub_type) or hub_type
+    layer = layer_key(ws, layer)
+    one_per_lacking = layer_key(ws, one_per_lacking, "--one-per-lacking")
+    also = [type_key(ws, t, "--also") or t for t in also] if also else also
     result = run(ws, hub_type=hub_type, k=k, radius=radius, candidates_file=candidates,
                  candidate_status=candidate_status, candidate_grid=candidate_grid, layer=layer,
                  solver=solver, time_limit=time_limit, also=also, detour=detour,

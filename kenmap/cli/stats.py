@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kenmap.cli.options import DataFormat, OutFile, WsArg, output
+from kenmap.cli.options import DataFormat, OutFile, WsArg, layer_key, output
 
 
 def stats(
@@ -19,5 +19,6 @@ def stats(
     from kenmap.render.stats import render_stats
     from kenmap.workspace import Workspace
 
-    text = render_stats(Workspace.open(workspace), layer, format)
+    ws = Workspace.open(workspace)
+    text = render_stats(ws, layer_key(ws, layer) or layer, format)
     output(text, out, bom=format == "csv")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -22,7 +23,7 @@ from kenmap.errors import KenmapError
 from kenmap.geo.crs import epsg_of, parse_crs
 from kenmap.geo.safety import check_geopackage, check_zip
 
-VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}
+VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".topojson", ".fgb"}
 ROW = "_row"
 
 #: Limits for zip archives (uploads reuse them): total uncompressed size and expansion ratio.
@@ -81,8 +82,8 @@ def _datasets(path: Path) -> list[tuple[str, str, str | None]]:
         return found
     if suffix not in VECTOR_SUFFIXES:
         raise KenmapError(
-            "unsupported file type (expected .shp, .zip, .gpkg, .geojson, .json or .fgb)",
-            file=path)
+            "unsupported file type (expected .shp, .zip, .gpkg, .geojson, .json, .topojson or "
+            ".fgb)", file=path)
     cpg = None
     if suffix == ".gpkg":
         check_geopackage(path)
@@ -216,6 +217,31 @@ def check_coordinates(frame: gpd.GeoDataFrame, display: str) -> None:
             file=display, row=int(frame[ROW].iloc[i]))
 
 
+def _choose_layer(layers: Any, wanted: str | None, display: str) -> str:
+    """The layer to read: the one named, else the only one, else the only one of polygons."""
+    names = [str(name) for name, _ in layers]
+    if wanted is not None:
+        if wanted not in names:
+            raise KenmapError(f"no layer '{wanted}'; the file holds {', '.join(names)}",
+                              file=display, field="--layer-name")
+        return wanted
+    if len(names) == 1:
+        return names[0]
+    polygons = [str(name) for name, kind in layers if "POLYGON" in str(kind).upper()]
+    if len(polygons) == 1:
+        return polygons[0]
+    raise KenmapError(f"the file holds {len(names)} layers ({', '.join(names)}); choose one "
+                      "with --layer-name", file=display, field="--layer-name")
+
+
+def _plainly_lonlat(frame: gpd.GeoDataFrame, gdal_path: str) -> bool:
+    """A GeoJSON/TopoJSON without a CRS whose coordinates all lie in Japan's lon/lat range."""
+    if not gdal_path.lower().endswith((".geojson", ".json", ".topojson")) or len(frame) == 0:
+        return False
+    minx, miny, maxx, maxy = frame.total_bounds
+    return bool(120 <= minx and maxx <= 155 and 20 <= miny and maxy <= 47)
+
+
 def gdal_paths(path: Path) -> list[str]:
     """The GDAL paths of every dataset in a file (a zip may hold several), checked as for
     reading."""
@@ -228,13 +254,17 @@ def read_vector(
     encoding: str | None = None,
     crs: str | int | None = None,
     require_crs: bool = True,
+    layer_name: str | None = None,
 ) -> list[VectorSource]:
     """Read every dataset in a vector file (a zip may hold several).
 
     Parameters
     ----------
     path
-        A shapefile, zipped shapefile(s), GeoPackage, GeoJSON or FlatGeobuf.
+        A shapefile, zipped shapefile(s), GeoPackage, GeoJSON, TopoJSON or FlatGeobuf.
+    layer_name
+        The layer (a TopoJSON object, a GeoPackage table, a shapefile in a zip) to read;
+        by default the only one, or the only one of polygons.
     encoding
         Text encoding of a shapefile's DBF; detected when None.
     crs
@@ -247,7 +277,8 @@ def read_vector(
     transcoded = _utf8_copy(path, encoding)
     if transcoded is not None:
         try:
-            found = read_vector(transcoded[0], crs=crs, require_crs=require_crs)
+            found = read_vector(transcoded[0], crs=crs, require_crs=require_crs,
+                                layer_name=layer_name)
         finally:
             transcoded[0].unlink(missing_ok=True)
         for source in found:
@@ -255,7 +286,15 @@ def read_vector(
             source.encoding, source.encoding_detected = transcoded[1], encoding is None
             source.notes.append(f"text read as {transcoded[1]} (the file is not UTF-8)")
         return found
-    for gdal_path, display, cpg in _datasets(path):
+    datasets = _datasets(path)
+    if layer_name is not None and len(datasets) > 1:  # a zip of shapefiles: choose one
+        chosen = [d for d in datasets if PurePosixPath(d[1]).stem == layer_name]
+        if not chosen:
+            names = [PurePosixPath(d[1]).stem for d in datasets]
+            raise KenmapError(f"no layer '{layer_name}'; the file holds {', '.join(names)}",
+                              file=path, field="--layer-name")
+        datasets, layer_name = chosen, None
+    for gdal_path, display, cpg in datasets:
         is_shp = gdal_path.lower().endswith(".shp")
         raw = is_shp and (encoding is not None or cpg is None)
         try:
@@ -264,7 +303,7 @@ def read_vector(
                 raise KenmapError("contains no layer", file=display)
             frame = pyogrio.read_dataframe(
                 gdal_path,
-                layer=str(layers[0][0]),
+                layer=_choose_layer(layers, layer_name, display),
                 encoding="latin1" if raw else (cpg if is_shp else None),
                 use_arrow=True,
             )
@@ -273,6 +312,8 @@ def read_vector(
             raise KenmapError(f"not a readable vector file ({detail})", file=display) from exc
         except UnicodeDecodeError as exc:
             raise KenmapError("text cannot be decoded; give --encoding", file=display) from exc
+        except KenmapError:
+            raise
         except Exception as exc:
             detail = str(exc).split("\n")[0][:120]
             raise KenmapError(f"not a readable vector file ({detail})", file=display) from exc
@@ -291,6 +332,12 @@ def read_vector(
             if frame.crs is not None and epsg_of(target) != file_epsg:
                 notes.append(f"--crs {crs} overrides the file's own CRS {frame.crs.name}")
             frame = frame.set_crs(target, allow_override=True)
+        elif frame.crs is None and _plainly_lonlat(frame, gdal_path):
+            # RFC 7946: GeoJSON (and TopoJSON) coordinates are longitude/latitude; in Japan's
+            # range JGD2011 and WGS84 agree to under a metre.
+            frame = frame.set_crs(6668)
+            notes.append("no CRS in the file: coordinates are longitude/latitude in Japan's "
+                         "range, read as JGD2011 (EPSG:6668) as GeoJSON/TopoJSON define")
         elif frame.crs is None and require_crs:
             raise KenmapError(
                 "has no coordinate reference system (no .prj); give --crs, e.g. --crs 4612 "

@@ -134,7 +134,8 @@ def _types(frame: pd.DataFrame, *, path: Path, hub_type: str | None, type_field:
         if hub_type not in known:
             raise KenmapError(f"unknown hub type '{hub_type}'; known types are "
                               f"{', '.join(sorted(known))} (add one with 'kenmap types add')",
-                              field="--type")
+                              field="--type")  # the option of 'kenmap import hubs'
+
         return pd.Series(hub_type, index=frame.index, dtype=object)
     if type_field is None:
         raise KenmapError("give --type KEY or --type-field FIELD")

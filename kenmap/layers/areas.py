@@ -145,6 +145,7 @@ def import_areas(
     keep_water: bool = False,
     append: bool = False,
     tolerance: float = DEFAULT_TOLERANCE,
+    layer_name: str | None = None,
 ) -> Report:
     """Import boundary files as the areas of one layer, all-or-nothing.
 
@@ -157,7 +158,7 @@ def import_areas(
     report = Report(f"Imported into {target_layer.label} ({layer})")
     parts = []
     for path in files:
-        for src in read_vector(path, encoding=encoding, crs=crs):
+        for src in read_vector(path, encoding=encoding, crs=crs, layer_name=layer_name):
             frame = _prepare(src, code_field=code_field, name_field=name_field,
                              parent_field=parent_field, where=where, keep_water=keep_water,
                              report=report)

@@ -123,8 +123,21 @@ def derive_layer(
     work = gpd.GeoDataFrame({"parent_code": assign["parent_code"].to_numpy()},
                             geometry=children.geometry.to_numpy(), crs=children.crs)
     # Areas of a layer tile without overlap, so GEOS's coverage union applies; it is much
-    # faster than a general union and keeps shared edges exact.
-    parents = work.dissolve(by="parent_code", method="coverage").reset_index()
+    # faster than a general union and keeps shared edges exact. Real files are not always
+    # noded exactly (edges that cross by a hair): then a general union of the repaired areas,
+    # snapped to a millimetre grid, and a note of it.
+    try:
+        parents = work.dissolve(by="parent_code", method="coverage").reset_index()
+    except Exception as exc:  # noqa: BLE001 - GEOSException: 'incorrectly noded inputs'
+        import shapely
+
+        snapped = work.copy()
+        snapped["geometry"] = shapely.set_precision(
+            shapely.make_valid(snapped.geometry.to_numpy()), 0.001)
+        parents = snapped.dissolve(by="parent_code", method="unary").reset_index()
+        report.notes.append(f"the {child_def.label} areas are not noded exactly "
+                            f"({str(exc).split(':')[-1].strip()[:80]}); dissolved with a "
+                            "general union after snapping to 1 mm")
     parents = parents.rename(columns={"parent_code": "code"})
     first_name = assign.groupby("parent_code", sort=False)["parent_name"].first()
     parents["name"] = parents["code"].map(first_name).astype(str)

@@ -104,6 +104,18 @@ class Catalogue:
         """The types as plain mappings, for the workspace metadata."""
         return [t.to_dict() for t in self.types.values()]
 
+    def key_of(self, name: str, option: str = "--hub-type") -> str:
+        """The key of the hub type called ``name``: its key or its Japanese label (NFKC), e.g.
+        ``公民館`` for ``kominkan``."""
+        import unicodedata
+
+        wanted = unicodedata.normalize("NFKC", name).strip()
+        for hub_type in self.types.values():
+            if hub_type.key == name or unicodedata.normalize("NFKC", hub_type.label) == wanted:
+                return hub_type.key
+        labels = ", ".join(f"{t.key} ({t.label})" for t in self.types.values())
+        raise KenmapError(f"unknown hub type '{name}'; known types are {labels}", field=option)
+
     def get(self, key: str) -> HubType:
         """The type with this key, or a clear error listing the known keys."""
         if key not in self.types:

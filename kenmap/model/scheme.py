@@ -34,6 +34,26 @@ class Scheme:
         """The layer keys, from the top down."""
         return [layer.key for layer in self.layers]
 
+    def key_of(self, name: str, option: str = "--layer") -> str:
+        """The key of the layer called ``name``: its key or its Japanese label (NFKC, spaces
+        ignored), e.g. ``自治会`` for ``jichikai`` when the label is ``近隣・自治会``."""
+        import unicodedata
+
+        def norm(text: str) -> str:
+            return unicodedata.normalize("NFKC", text).replace(" ", "").replace("　", "")
+
+        wanted = norm(name)
+        for layer in self.layers:
+            if layer.key == name or norm(layer.label) == wanted:
+                return layer.key
+        partial = [layer.key for layer in self.layers
+                   if wanted and wanted in [norm(p) for p in re.split(r"[・/／]", layer.label)]]
+        if len(partial) == 1:
+            return partial[0]
+        labels = ", ".join(f"{layer.key} ({layer.label})" for layer in self.layers)
+        raise KenmapError(f"unknown layer '{name}'; this workspace's layers are {labels}",
+                          field=option)
+
     def layer(self, key: str) -> Layer:
         """The layer with this key, or a clear error listing the valid keys."""
         for layer in self.layers:
