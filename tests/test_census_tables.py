@@ -91,6 +91,7 @@ def _census_table(path: Path, areas: pd.DataFrame, *, suppressed: str, into: str
         if flag != 1:
             totals["total"] += sum(values)
             totals["pop65"] += sum(values[13:-1])
+            totals["unknown"] += values[-1]
     path.write_bytes("\r\n".join(lines + rows).encode("cp932") + b"\r\n")
     totals["subtotals"] = len(parents)
     return totals
@@ -119,8 +120,15 @@ def test_census_small_area_table_without_flags(yonago: tuple[Path, pd.DataFrame]
     assert total["population"] == want["total"]
     assert total["pop65"] == want["pop65"]
     assert total["aging_rate"] == pytest.approx(want["pop65"] / want["total"] * 100)
+    assert stats["rate_base"] == "total" and "年齢不詳を含む" in stats["rate_note"]
     hidden = next(a for a in stats["areas"] if a["code"] == suppressed)
     assert hidden["population"] is None and hidden["missing"] > 0
+    known = json.loads(run("stats", ws, "--layer", "jichikai", "--rate-base", "known",
+                           "--format", "json").out)
+    assert known["rate_base"] == "known"
+    assert known["total"]["aging_rate"] == pytest.approx(
+        want["pop65"] / (want["total"] - want["unknown"]) * 100)
+    assert known["total"]["population"] == want["total"]  # the count itself is unchanged
 
 
 def test_bands_split_by_sex_are_summed(tmp_path: Path, run: Callable[..., CliResult]) -> None:

@@ -33,7 +33,7 @@ from kenmap.maps.style import (
     natural_breaks,
 )
 from kenmap.model.catalogue import catalogue_of
-from kenmap.people.stats import layer_stats, total_row
+from kenmap.people.stats import RATE_BASES, layer_stats, total_row
 from kenmap.render.text import fmt_count, fmt_rate, population_source
 from kenmap.workspace import Workspace
 
@@ -179,7 +179,8 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
         + legend_html(bins=bins, city_rate=city_stats["aging_rate"]
                       if not _nan(city_stats["aging_rate"]) else None,
                       city_name=city_name, gap_label=gap_label, hub_rows=hub_rows,
-                      source=population_source(ws.get("population", {})), reach=reach)))
+                      source=population_source(ws.get("population", {})) + "　"
+                      + RATE_BASES["total"], reach=reach)))
     root.title = esc(title)  # type: ignore[attr-defined]
     page = unescape_unicode(inline_assets(fmap.get_root().render()))
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)

@@ -16,7 +16,7 @@ from kenmap.maps.page import MapOptions, default_hub_type
 from kenmap.maps.style import GAP_COLOUR, NO_DATA, class_of, colour_of, natural_breaks
 from kenmap.model.catalogue import catalogue_of
 from kenmap.model.files import write_atomic
-from kenmap.people.stats import layer_stats, total_row
+from kenmap.people.stats import RATE_BASES, layer_stats, total_row
 from kenmap.render.text import population_source
 from kenmap.workspace import Workspace
 
@@ -122,7 +122,7 @@ def render_print(ws: Workspace, layer: str, options: MapOptions, path: Path) -> 
     ax.annotate("N", xy=(0.04, 0.93), xytext=(0.04, 0.83), xycoords="axes fraction",
                 ha="center", fontsize=14,
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2})
-    source = population_source(ws.get("population", {}))
+    source = population_source(ws.get("population", {})) + "　" + RATE_BASES["total"]
     fig.text(0.01, 0.01, f"{source}　座標系 EPSG:{ws.crs_epsg}　kenmap", fontsize=8,
              color="#444")
     fig.tight_layout()

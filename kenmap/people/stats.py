@@ -49,7 +49,14 @@ def _code_map(ws: Workspace, finer: str, coarser: str) -> pd.Series:
 _COUNTS: dict[tuple[Any, ...], pd.DataFrame] = {}
 
 
-def layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
+#: How 高齢化率 is divided, and how the output says so.
+RATE_BASES = {
+    "total": "高齢化率 = 65歳以上 ÷ 総数（年齢不詳を含む）",
+    "known": "高齢化率 = 65歳以上 ÷ 年齢が判明している人口（総数 − 年齢不詳）",
+}
+
+
+def layer_counts(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataFrame:
     """Summed counts and rates per area code of ``layer`` (no geometry read: fast).
 
     Cached by the versions of the layers and population tables: a hub edit keeps them.
@@ -57,15 +64,15 @@ def layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
     tables = set(ws.tables())
     layers = filled_layers(ws)
     key = (*ws.state_of([*layers, *(table_name(k) for k in layers if table_name(k) in tables)]),
-           layer)
+           layer, rate_base)
     if key not in _COUNTS:
         if len(_COUNTS) > 64:
             _COUNTS.pop(next(iter(_COUNTS)))
-        _COUNTS[key] = _layer_counts(ws, layer)
+        _COUNTS[key] = _layer_counts(ws, layer, rate_base)
     return _COUNTS[key].copy()
 
 
-def _layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
+def _layer_counts(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataFrame:
     codes = ws.read_attributes(layer, ["code"])["code"]
     cols = ["population", "pop65", "pop75", "households", "aging_rate", "late_aging_rate",
             "missing"]
@@ -79,9 +86,14 @@ def _layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
     # rate of the area it sums into.
     both = pop["total"].notna() & pop["pop65"].notna()
     both75 = pop["total"].notna() & pop["pop75"].notna()
-    pop["rate_total"] = pop["total"].where(both)
+    if rate_base == "known" and "age_unknown" in pop.columns:
+        # The census total includes people of unknown age; this base leaves them out.
+        pop = pop.assign(total_for_rate=pop["total"] - pop["age_unknown"].fillna(0))
+    else:
+        pop = pop.assign(total_for_rate=pop["total"])
+    pop["rate_total"] = pop["total_for_rate"].where(both)
     pop["rate_pop65"] = pop["pop65"].where(both)
-    pop["rate75_total"] = pop["total"].where(both75)
+    pop["rate75_total"] = pop["total_for_rate"].where(both75)
     pop["rate_pop75"] = pop["pop75"].where(both75)
     grouped = pop.groupby("target")
     summed = grouped[["total", "pop65", "pop75", "households", "rate_total", "rate_pop65",
@@ -96,23 +108,41 @@ def _layer_counts(ws: Workspace, layer: str) -> pd.DataFrame:
         "households": summed["households"],
         "aging_rate": rate.where(summed["rate_total"] > 0),
         "late_aging_rate": late.where(summed["rate75_total"] > 0),
-        "missing": summed["missing"].fillna(0)})
+        "missing": summed["missing"].fillna(0),
+        "rate_denominator": summed["rate_total"], "rate75_denominator": summed["rate75_total"]})
     out.index.name = "code"
     return out
 
 
-def layer_stats(ws: Workspace, layer: str) -> pd.DataFrame:
-    """One row per area of ``layer`` with the ``stats`` fields plus ``missing``."""
+def layer_stats(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataFrame:
+    """One row per area of ``layer`` with the ``stats`` fields plus ``missing``.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    layer
+        Layer key.
+    rate_base
+        ``total`` (65+ ÷ the total including unknown age, the census's own total) or
+        ``known`` (65+ ÷ the people of known age); see :data:`RATE_BASES`.
+    """
+    if rate_base not in RATE_BASES:
+        raise KenmapError(f"--rate-base must be {' or '.join(RATE_BASES)}", field="--rate-base")
     ws.scheme.layer(layer)
     areas = ws.read_layer(layer)
     if len(areas) == 0:
         raise KenmapError(f"layer {layer} has no areas", field="--layer")
     out = pd.DataFrame({"code": areas["code"], "name": areas["name"],
                         "parent_code": areas["parent_code"]})
-    counts = layer_counts(ws, layer).reindex(out["code"])
+    counts = layer_counts(ws, layer, rate_base).reindex(out["code"])
     for col in ("population", "pop65", "pop75", "households", "aging_rate",
                 "late_aging_rate", "missing"):
         out[col] = counts[col].to_numpy()
+    if rate_base != "total":  # the total line divides by the same denominators
+        out["rate_denominator"] = counts["rate_denominator"].to_numpy()
+        out["rate75_denominator"] = counts["rate75_denominator"].to_numpy()
+    out.attrs["rate_base"] = rate_base
     out["missing"] = out["missing"].fillna(0).astype(int)
     out["area_km2"] = areas.geometry.area.to_numpy() / 1e6
     hubs = ws.read_points(HUBS)
@@ -132,12 +162,15 @@ def total_row(stats: pd.DataFrame) -> dict[str, Any]:
     rows = stats
     pop, p65, p75 = rows["population"].sum(min_count=1), rows["pop65"].sum(min_count=1), \
         rows["pop75"].sum(min_count=1)
-    known = rows["population"].notna() & rows["pop65"].notna()
-    rate = rows.loc[known, "pop65"].sum() / rows.loc[known, "population"].sum() * 100 \
-        if known.any() and rows.loc[known, "population"].sum() > 0 else np.nan
-    known75 = rows["population"].notna() & rows["pop75"].notna()
-    late = rows.loc[known75, "pop75"].sum() / rows.loc[known75, "population"].sum() * 100 \
-        if known75.any() and rows.loc[known75, "population"].sum() > 0 else np.nan
+    base, base75 = "population", "population"
+    if "rate_denominator" in rows.columns:
+        base, base75 = "rate_denominator", "rate75_denominator"
+    known = rows[base].notna() & rows["pop65"].notna()
+    rate = rows.loc[known, "pop65"].sum() / rows.loc[known, base].sum() * 100 \
+        if known.any() and rows.loc[known, base].sum() > 0 else np.nan
+    known75 = rows[base75].notna() & rows["pop75"].notna()
+    late = rows.loc[known75, "pop75"].sum() / rows.loc[known75, base75].sum() * 100 \
+        if known75.any() and rows.loc[known75, base75].sum() > 0 else np.nan
     hubs: dict[str, int] = {}
     for mapping in rows["hubs"]:
         for key, n in mapping.items():

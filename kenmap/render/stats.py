@@ -9,7 +9,7 @@ import pandas as pd
 from kenmap.errors import KenmapError
 from kenmap.layers.hierarchy import parent_layer
 from kenmap.model.catalogue import catalogue_of
-from kenmap.people.stats import STAT_FIELDS, layer_stats, records, total_row
+from kenmap.people.stats import RATE_BASES, STAT_FIELDS, layer_stats, records, total_row
 from kenmap.render.csv_excel import excel_csv
 from kenmap.render.text import fmt_count, fmt_rate, population_source, text_table
 from kenmap.workspace import Workspace
@@ -23,13 +23,15 @@ def short_label(key: str, label: str) -> str:
     return SHORT_LABELS.get(key, label)
 
 
-def render_stats(ws: Workspace, layer: str, fmt: str) -> str:
-    """The stats of ``layer`` in the requested format."""
-    stats = layer_stats(ws, layer)
+def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total") -> str:
+    """The stats of ``layer`` in the requested format; every form says which denominator
+    高齢化率 uses (``rate_base``)."""
+    stats = layer_stats(ws, layer, rate_base)
     if fmt == "json":
         total = records(pd.DataFrame([total_row(stats)]))[0]
         return json.dumps({"layer": layer, "label": ws.scheme.layer(layer).label,
                            "population_source": ws.get("population", {}),
+                           "rate_base": rate_base, "rate_note": RATE_BASES[rate_base],
                            "areas": records(stats), "total": total},
                           ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
@@ -83,4 +85,5 @@ def render_stats(ws: Workspace, layer: str, fmt: str) -> str:
     if upper is not None:
         total_cells[-1] = ""
     lines += text_table(head, table, set(range(2, 9)), footer=[total_cells])
+    lines.append(RATE_BASES[rate_base])
     return "\n".join(lines) + "\n"
