@@ -47,6 +47,10 @@ def hubs_of(ws: Workspace, hub_type: str, *, with_planned: bool = False,
     chosen = chosen[chosen["x"].notna()] if len(chosen) else chosen
     xs = chosen["x"].to_numpy(dtype=float) if len(chosen) else np.array([])
     ys = chosen["y"].to_numpy(dtype=float) if len(chosen) else np.array([])
+    if len(chosen) and "position" in chosen.columns:
+        # 位置未確定 (placed in the area it names): inside that area, but no walking distance.
+        vague = (chosen["position"] == "area").to_numpy()
+        xs, ys = np.where(vague, np.nan, xs), np.where(vague, np.nan, ys)
     frame = pd.DataFrame(chosen.drop(columns=["x", "y"])) if len(chosen) else pd.DataFrame()
     if extra is not None and len(extra):
         xs = np.concatenate([xs, extra["x"].to_numpy(dtype=float)])
@@ -60,9 +64,10 @@ def nearest_walk(demand: Demand, hubs: HubSet, detour: float) -> NDArray[np.floa
     if detour < 1:
         raise KenmapError("--detour must be at least 1 (walking is never shorter than a "
                           "straight line)", field="--detour")
-    if len(hubs) == 0:
+    exact = np.isfinite(hubs.x) & np.isfinite(hubs.y)
+    if not exact.any():
         return np.full(len(demand), np.inf)
-    return nearest_straight(demand, hubs.x, hubs.y).distance * detour
+    return nearest_straight(demand, hubs.x[exact], hubs.y[exact]).distance * detour
 
 
 @dataclass

@@ -92,9 +92,14 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
         guess = [(lower.get(a), lower.get(b)) for a, b in
                  (("lon", "lat"), ("longitude", "latitude"), ("経度", "緯度"), ("x", "y"))]
         found = next(((a, b) for a, b in guess if a and b), None)
+        if found is None and _area_field(table) is not None:
+            # No coordinates at all: every hub is placed in the area it names.
+            table["_lon"], table["_lat"] = "", ""
+            found = ("_lon", "_lat")
         if found is None:
             raise KenmapError("no coordinate columns found; give --lon-field/--lat-field or "
-                              "--x-field/--y-field with --crs", file=path)
+                              "--x-field/--y-field with --crs (or an area column such as "
+                              "区域コード or 地区 to place hubs in their area)", file=path)
         xcol, ycol = found
         source_crs = crs or "6668"
     for col in (xcol, ycol):
@@ -102,8 +107,16 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
             raise KenmapError(f"no such column; columns are {listing(list(table.columns), 12)}",
                               file=path, field=col)
     coords = {}
+    blank = (table[xcol].astype(str).str.strip().isin(["", "nan", "None"])
+             & table[ycol].astype(str).str.strip().isin(["", "nan", "None"]))
+    if blank.any() and _area_field(table) is None:
+        i = int(np.flatnonzero(blank.to_numpy())[0])
+        raise KenmapError("no coordinates (give them, or an area column such as 区域コード or "
+                          "地区 to place the hub in its area)", file=path,
+                          row=int(table[ROW].iloc[i]), field=xcol)
     for col in (xcol, ycol):
         values = pd.to_numeric(table[col].astype(str).str.strip(), errors="coerce")
+        values[blank] = 0.0  # placed in their area below
         bad = values.isna() | ~np.isfinite(values)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -124,7 +137,48 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
                        "--y-field and --crs for projected coordinates")
             raise KenmapError(why, file=path, row=int(table[ROW].iloc[i]))
     geometry = gpd.points_from_xy(coords[xcol], coords[ycol], crs=target)
+    geometry[blank.to_numpy()] = shapely.Point()  # empty: to be placed in the area it names
     return gpd.GeoDataFrame(table, geometry=geometry, crs=target)
+
+
+#: Column names that name a hub's own area (code or name), for lists without coordinates.
+AREA_FIELDS = ("area_code", "区域コード", "地区コード", "行政区コード", "area", "区域", "地区",
+               "行政区", "町丁", "自治会", "所在区域")
+
+
+def _area_field(table: pd.DataFrame) -> str | None:
+    return next((c for c in AREA_FIELDS if c in table.columns), None)
+
+
+def _place_in_areas(ws: Workspace, frame: gpd.GeoDataFrame, path: Path) -> np.ndarray:
+    """Put hubs without coordinates at a point inside the area they name (by code on any
+    layer, else by normalised name, finest layer first); returns which were placed so."""
+    placed = frame.geometry.is_empty.to_numpy()
+    if not placed.any():
+        return placed
+    field = _area_field(frame)
+    assert field is not None
+    by_code: dict[str, object] = {}
+    by_name: dict[str, list[object]] = {}
+    for key in reversed(filled_layers(ws)):
+        areas = ws.read_layer(key)
+        points = areas.geometry.representative_point().to_numpy()
+        for code, name, point in zip(areas["code"], areas["name"], points):
+            by_code.setdefault(str(code), point)
+            by_name.setdefault(normalise_name(name), []).append(point)
+    geoms = frame.geometry.to_numpy().copy()
+    for i in np.flatnonzero(placed):
+        value = str(frame[field].iloc[i]).strip()
+        point = by_code.get(value)
+        if point is None:
+            hits = by_name.get(normalise_name(value), [])
+            point = hits[0] if len(hits) == 1 else None
+        if point is None:
+            raise KenmapError(f"no coordinates, and '{value}' is not the code or the name of "
+                              "one area", file=path, row=int(frame[ROW].iloc[i]), field=field)
+        geoms[i] = point
+    frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+    return placed
 
 
 def _types(frame: pd.DataFrame, *, path: Path, hub_type: str | None, type_field: str | None,
@@ -228,10 +282,17 @@ def import_hubs(
     keep = ~unknown
     frame, types = frame[keep], types[keep]
 
+    frame = frame.to_crs(ws.crs_epsg)
+    placed = _place_in_areas(ws, frame, path)
     hubs = gpd.GeoDataFrame({"type": types.to_numpy(),
                              "name": frame[name_field].astype(str).str.strip().to_numpy()},
-                            geometry=frame.geometry.to_crs(ws.crs_epsg).to_numpy(),
-                            crs=ws.crs_epsg)
+                            geometry=frame.geometry.to_numpy(), crs=ws.crs_epsg)
+    # 位置未確定: placed in the area it names; counted for membership, never for distance.
+    hubs["position"] = np.where(placed, "area", "exact")
+    if placed.any():
+        report.notes.append(f"{int(placed.sum())} hub(s) without coordinates placed in the area "
+                            "they name (位置未確定: counted as inside that area, not for walking "
+                            "distance)")
     for fld, names in OPTIONAL_FIELDS.items():
         col = next((c for c in names if c in frame.columns), None)
         hubs[fld] = frame[col].to_numpy() if col else None
@@ -247,7 +308,8 @@ def import_hubs(
     located = locate(ws, hubs.geometry)
     top = filled_layers(ws)[0]
     outside = located[area_column(top)].isna().to_numpy()
-    if outside.mean() > 0.5:
+    names_areas = hubs["responsible"].notna().to_numpy()
+    if (outside & ~names_areas).mean() > 0.5:
         # Most hubs outside the city: coordinates swapped or in the wrong CRS.
         swapped = gpd.GeoSeries(shapely.transform(frame.geometry.to_numpy(),
                                                   lambda xy: xy[:, ::-1]), crs=frame.crs)
@@ -264,10 +326,11 @@ def import_hubs(
                           f"(e.g. row {int(frame[ROW].iloc[int(np.argmax(outside))])}){hint}",
                           file=path)
     if outside.any():
-        labels = [f"row {r} {n}" for r, n in zip(hubs.loc[outside, "source_row"],
-                                                 hubs.loc[outside, "name"])]
+        labels = [f"row {r} {n}" + (f" (担当: {a})" if isinstance(a, str) else "")
+                  for r, n, a in zip(hubs.loc[outside, "source_row"], hubs.loc[outside, "name"],
+                                     hubs.loc[outside, "responsible"])]
         report.warnings.append(f"{int(outside.sum())} hub(s) outside the city (kept, in no "
-                               f"area): {listing(labels)}")
+                               f"area; those naming 担当区域 serve them): {listing(labels)}")
     hubs = pd.concat([hubs, located], axis=1)
 
     # Existing hubs are read under the workspace lock, inside the transaction, so an edit or
