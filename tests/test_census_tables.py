@@ -219,3 +219,32 @@ def test_no_65_is_never_a_silent_blank(tmp_path: Path, run: Callable[..., CliRes
                            "--format", "json").out)
     assert all(a["pop65"] is None for a in plain["areas"])
     assert not any("秘匿" in a["reason"] for a in plain["areas"])
+
+
+def test_long_table_one_row_per_area_and_band(tmp_path: Path,
+                                              run: Callable[..., CliResult]) -> None:
+    """The resident register's long form: 町丁, 年齢区分, 男, 女 — a row per area and band."""
+    from helpers import ward_city
+
+    ws = ward_city(tmp_path)
+    lines = ["町丁コード,年齢区分,男,女"]
+    expected = {}
+    for i, code in enumerate(["101", "102", "201", "202"]):
+        total = 0
+        for k, band in enumerate(BANDS):
+            m, f = (i + k) % 7, (i * k) % 5
+            lines.append(f"{code},{_full_width(band)},{m},{f if f else '-'}")
+            total += m + f
+            expected.setdefault(code, 0)
+            if k >= 13:
+                expected[code] += m + f
+        lines.append(f"{code},総数,{total},0")
+    file = tmp_path / "long.csv"
+    file.write_text("\n".join(lines) + "\n", encoding="cp932")
+    result = run("import", "population", ws.path, file, "--layer", "cho", "--code-field",
+                 "町丁コード", "--format", "json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert "long table" in " ".join(report["notes"]) and report["matched_share"] == 1.0
+    stats = json.loads(run("stats", ws.path, "--layer", "cho", "--format", "json").out)
+    assert {a["code"]: a["pop65"] for a in stats["areas"]} == expected

@@ -19,11 +19,12 @@ from kenmap.layers.areas import code_text
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.layers.names import normalise_name
 from kenmap.model.report import Report, listing
-from kenmap.people import estat_tables
+from kenmap.people import estat_tables, long_tables
 from kenmap.people.counts import (
     Band,
     band_coverage,
     bands_by_sex,
+    find_bands,
     parse_counts,
     reaggregated,
     sex_of,
@@ -298,6 +299,14 @@ def import_population(
         raise KenmapError("table has no rows" + (f" matching --where {where}" if where else ""),
                           file=path)
     columns = [c for c in table.columns if c != ROW]
+    long_note = None
+    if not find_bands(columns) and (code_field or name_field):
+        keys = [k for k in (code_field or name_field, parent_name_field) if k]
+        band = long_tables.band_column(table, [str(k) for k in keys if k in columns], ROW)
+        if band is not None:
+            table, long_note = long_tables.widen(table, [str(k) for k in keys], band, ROW,
+                                                 str(path))
+            columns = [c for c in table.columns if c != ROW]
     is_census = estat_tables.is_estat_table(table)
     if code_field is None and name_field is None:
         if not is_census:
@@ -309,7 +318,7 @@ def import_population(
     if parent_name_field:
         _pick(columns, parent_name_field, set(), "--parent-name-field", path)
     report = Report("")
-    notes: list[str] = []
+    notes: list[str] = [long_note] if long_note else []
     figures, missing_cells = _figures(table, path, total_field=total_field,
                                       pop65_field=pop65_field, pop75_field=pop75_field,
                                       households_field=households_field, notes=notes,
