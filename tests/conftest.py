@@ -63,7 +63,11 @@ def real_data() -> Path:
 
 #: Modules whose tests read the real data or drive Chromium (marked automatically).
 _REAL_MODULES = {"test_real_estat"}
-_BROWSER_MODULES = {"test_maps"}
+_BROWSER_MODULES = {"test_maps", "test_hostile_text"}
+#: Tests over about 10 s on this machine (left out of ``make test-fast``).
+_SLOW = {"test_no_written_or_served_page_runs_hostile_text", "test_every_operation_conforms",
+         "test_demo_exact_and_greedy_agree", "test_demo_command", "test_large_layer_stays_small",
+         "test_kill_during_import_leaves_workspace_intact"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -74,6 +78,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.real)
         if module in _BROWSER_MODULES or "chromium" in fixtures:
             item.add_marker(pytest.mark.browser)
+        if getattr(item, "originalname", item.name) in _SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -104,7 +104,8 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
         source_crs = crs or "6668"
     for col in (xcol, ycol):
         if col not in table.columns:
-            raise KenmapError(f"no such column; columns are {listing(list(table.columns), 12)}",
+            raise KenmapError("no such column; columns are "
+                              f"{listing(_visible(table.columns), 12)}",
                               file=path, field=col)
     coords = {}
     blank = (table[xcol].astype(str).str.strip().isin(["", "nan", "None"])
@@ -194,7 +195,8 @@ def _types(frame: pd.DataFrame, *, path: Path, hub_type: str | None, type_field:
     if type_field is None:
         raise KenmapError("give --type KEY or --type-field FIELD")
     if type_field not in frame.columns:
-        raise KenmapError(f"no such column; columns are {listing(list(frame.columns), 12)}",
+        raise KenmapError("no such column; columns are "
+                          f"{listing(_visible(frame.columns), 12)}",
                           file=path, field=type_field)
     values = frame[type_field].astype(str).str.strip()
     if type_map is None:
@@ -275,8 +277,9 @@ def import_hubs(
                           f"types are {', '.join(catalogue.types)}", file=path,
                           field=type_field or "--type")
     if unknown.any():
-        labels = [f"row {r} {n} ({t})" for r, n, t in
-                  zip(frame.loc[unknown, ROW], frame.loc[unknown, name_field], types[unknown])]
+        labels = [f"row {r} {n} ({'type blank' if pd.isna(t) or str(t) in ('', 'nan') else t})"
+                  for r, n, t in zip(frame.loc[unknown, ROW], frame.loc[unknown, name_field],
+                                     types[unknown])]
         report.warnings.append(f"{int(unknown.sum())} row(s) of unknown type left out: "
                                f"{listing(labels)}")
     keep = ~unknown
@@ -378,3 +381,9 @@ def _duplicates(hubs: gpd.GeoDataFrame) -> np.ndarray:
     dup = np.zeros(len(hubs), dtype=bool)
     dup[b[later]] = True
     return dup
+
+
+def _visible(columns: object) -> list[str]:
+    """Column names a user gave (not kenmap's own bookkeeping such as the row number)."""
+    return [str(c) for c in columns if not str(c).startswith("_")  # type: ignore[attr-defined]
+            and str(c) != "geometry"]

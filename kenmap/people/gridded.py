@@ -81,7 +81,7 @@ def import_mesh(ws: Workspace, path: str | Path, *, value: str, mesh_field: str,
     table[ROW] = np.arange(len(table)) + 2
     for col in (mesh_field, value_field):
         if col not in table.columns:
-            raise KenmapError(f"no such column; columns are {', '.join(map(str, table.columns))}",
+            raise KenmapError(f"no such column; columns are {', '.join(_visible(table.columns))}",
                               file=path, field=col)
     counts, _ = parse_counts(table[value_field], file=str(path), field=value_field,
                              rows=table[ROW])
@@ -89,3 +89,9 @@ def import_mesh(ws: Workspace, path: str | Path, *, value: str, mesh_field: str,
                           field=mesh_field, rows=table[ROW].tolist())
     cells = gpd.GeoDataFrame({"value": counts.fillna(0).to_numpy()}, geometry=polys, crs=6668)
     return _store(ws, cells[cells["value"] > 0], value, path, "mesh")
+
+
+def _visible(columns: object) -> list[str]:
+    """Column names a user gave (not kenmap's own bookkeeping such as the row number)."""
+    return [str(c) for c in columns if not str(c).startswith("_")  # type: ignore[attr-defined]
+            and str(c) != "geometry"]
