@@ -24,7 +24,8 @@ CITY_NAME = "デモ市（架空）"
 def build_demo_workspace(path: Path) -> Workspace:
     """Create the demo workspace at ``path`` (replacing an earlier demo workspace)."""
     if not DEMO_CITY.exists():
-        raise KenmapError("demo data missing; run python data/shapes/generate_demo.py",
+        raise KenmapError("デモ用のデータがありません。python data/shapes/generate_demo.py を実行し"
+                          "てください",
                           file=DEMO_CITY)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)

@@ -47,9 +47,9 @@ class KenmapError(Exception):
         if self.file:
             where.append(self.file)
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"{self.row}行目")
         if self.field:
-            where.append(f"field '{self.field}'")
+            where.append(f"項目「{self.field}」")
         prefix = ": ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 

@@ -217,183 +217,190 @@ CASES = [
     # import areas ------------------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "import", "areas", ws, DEMO_CITY, "--layer", "tonarikinjo", "--code-field", "NOPE",
-        "--name-field", "tonarikinjo_name"], ["field 'NOPE'"],
+        "--name-field", "tonarikinjo_name"], ["項目「NOPE」"],
         id="import-areas-code-field-missing"),
     pytest.param("demo", lambda ws, d: [
         "import", "areas", ws, DEMO_CITY, "--layer", "tonarikinjo", *AREAS, "--zone", "6674"],
-        ["--zone cannot change it"], id="import-areas-other-zone"),
+        ["--zone では変更できません"], id="import-areas-other-zone"),
     pytest.param("demo", lambda ws, d: [
         "import", "areas", ws, ESTAT, "--layer", "gyoseiku", "--code-field", "KEY_CODE",
         "--name-field", "MOJI", "--where", "CITY == '202'"],
-        ["lie outside every 地区 area"], id="import-areas-estat-outside-the-city"),
+        ["どの地区にも入っていません"], id="import-areas-estat-outside-the-city"),
     pytest.param("demo", lambda ws, d: [
         "import", "areas", ws, DEMO_CITY, "--layer", "tonarikinjo", *AREAS,
         "--parent-field", "chiku_code"],
-        ["parent code '289990101'", "is not a code of 行政区", "row 1", "field 'chiku_code'"],
+        ["上位コード「289990101」", "は行政区", "のコードではありません", "1行目",
+         "項目「chiku_code」"],
         id="import-areas-parent-code-unknown-in-transaction"),
     pytest.param("demo", lambda ws, d: [
         "import", "areas", ws, d / "chiku_halves.gpkg", "--layer", "chiku", "--code-field",
         "code", "--name-field", "name"],
-        ["行政区 area(s) do not nest in one 地区 area", "W "],
+        ["行政区の", "区域が1つの地区に収まっていません", "W "],
         id="import-areas-children-do-not-nest-after-layer-written"),
     # import hubs -------------------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "import", "hubs", ws, DEMO_HUBS, "--type", "nope", *HUBS],
-        ["unknown hub type 'nope'", "field '--type'"], id="import-hubs-unknown-type"),
+        ["拠点の種類「nope」は登録されていません", "項目「--type」"],
+        id="import-hubs-unknown-type"),
     pytest.param("demo", lambda ws, d: [
         "import", "hubs", ws, d / "hubs_bad_status.csv", "--type-field", "type", *HUBS],
-        ["status 'closed'", "field 'status'"], id="import-hubs-bad-status-in-last-row"),
+        ["status「closed」", "項目「status」"], id="import-hubs-bad-status-in-last-row"),
     pytest.param("demo", lambda ws, d: [
         "import", "hubs", ws, DEMO_HUBS, "--type-field", "type", "--type-map",
-        d / "type_map.csv", *HUBS], ["type_map.csv: row 4", "unknown hub type 'nope'"],
+        d / "type_map.csv", *HUBS],
+        ["type_map.csv: 4行目", "拠点の種類「nope」は登録されていません"],
         id="import-hubs-type-map-unknown-type"),
     pytest.param("demo", lambda ws, d: [
         "import", "hubs", ws, SHELTER_FILE, "--type", "shukaijo"],
-        ["hubs fall outside the city"], id="import-hubs-gsi-shelters-outside-the-city"),
+        ["件が市域の外です"], id="import-hubs-gsi-shelters-outside-the-city"),
     # import population -------------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "import", "population", ws, DEMO_POPULATION, "--layer", "tonarikinjo",
-        "--code-field", "町丁コード"], ["no such column", "--code-field"],
+        "--code-field", "町丁コード"], ["列がありません", "--code-field"],
         id="import-population-code-field-missing"),
     pytest.param("demo", lambda ws, d: [
         "import", "population", ws, d / "pop_65_over_total.csv", "--layer", "tonarikinjo",
         "--code-field", "code", "--pop65-field", "65歳以上"],
-        ["row 41", "65歳以上 (150) is larger than the total (100)"],
+        ["41行目", "65歳以上（150）が総数（100）より大きくなっています"],
         id="import-population-65-over-total-in-last-row"),
     pytest.param("demo", lambda ws, d: [
         "import", "population", ws, d / "pop_duplicate.csv", "--layer", "tonarikinjo",
-        "--code-field", "隣近所コード"], ["all match area"],
+        "--code-field", "隣近所コード"], ["行目がすべて区域"],
         id="import-population-duplicate-row"),
     pytest.param("demo", lambda ws, d: [
         "import", "population", ws, DEMO_POPULATION, "--layer", "gyoseiku",
-        "--code-field", "隣近所コード"], ["no row matches an area of 行政区"],
+        "--code-field", "隣近所コード"], ["行政区（", "の区域に一致する行がありません"],
         id="import-population-codes-of-another-layer"),
     pytest.param("demo", lambda ws, d: [
         "import", "population", ws, DEMO_POPULATION, "--layer", "tonarikinjo",
-        "--code-field", "隣近所コード", "--as-of", "2025-02-30"], ["not a date"],
+        "--code-field", "隣近所コード", "--as-of", "2025-02-30"],
+        ["は日付（YYYY-MM-DD）ではありません"],
         id="import-population-bad-date"),
     # import raster -----------------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "import", "raster", ws, d / "far.tif", "--value", "total"],
-        ["far.tif", "no part of the grid overlaps the city"], id="import-raster-far-away"),
+        ["far.tif", "格子が市域とまったく重なりません"], id="import-raster-far-away"),
     pytest.param("demo", lambda ws, d: [
         "import", "raster", ws, d / "negative.tif", "--value", "total"],
-        ["raster holds negative counts"], id="import-raster-negative-count"),
+        ["ラスタに負の人数があります"], id="import-raster-negative-count"),
     pytest.param("demo", lambda ws, d: [
         "import", "raster", ws, d / "city.tif", "--value", "total", "--band", "2"],
-        ["raster has 1 band(s)", "field '--band'"], id="import-raster-missing-band"),
+        ["ラスタのバンドは1個です", "項目「--band」"], id="import-raster-missing-band"),
     pytest.param("demo", lambda ws, d: [
         "import", "raster", ws, d / "city.tif", "--value", "pop75"],
-        ["--value must be total or pop65"], id="import-raster-bad-value"),
+        ["--value は total または pop65 にしてください"], id="import-raster-bad-value"),
     # import mesh -------------------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "import", "mesh", ws, d / "mesh_bad_code.csv", "--value", "total", "--mesh-field",
-        "mesh", "--value-field", "pop"], ["5339461x", "row", "field 'mesh'"],
+        "mesh", "--value-field", "pop"], ["5339461x", "行目", "項目「mesh」"],
         id="import-mesh-bad-code-in-last-row"),
     pytest.param("demo", lambda ws, d: [
         "import", "mesh", ws, d / "mesh_far.csv", "--value", "total", "--mesh-field", "mesh",
-        "--value-field", "pop"], ["no part of the grid overlaps the city"],
+        "--value-field", "pop"], ["格子が市域とまったく重なりません"],
         id="import-mesh-far-away"),
     pytest.param("demo", lambda ws, d: [
         "import", "mesh", ws, d / "mesh_bad_count.csv", "--value", "pop65", "--mesh-field",
-        "mesh", "--value-field", "pop"], ["'many' is not a count", "field 'pop'"],
+        "mesh", "--value-field", "pop"], ["「many」は人数ではありません", "項目「pop」"],
         id="import-mesh-bad-count-in-last-row"),
     pytest.param("demo", lambda ws, d: [
         "import", "mesh", ws, d / "mesh_far.csv", "--value", "total", "--mesh-field", "mesh",
-        "--value-field", "人口"], ["no such column", "field '人口'"],
+        "--value-field", "人口"], ["列がありません", "項目「人口」"],
         id="import-mesh-value-field-missing"),
     # derive ------------------------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "derive", ws, "--layer", "chiku", "--from", "gyoseiku", "--mapping",
-        d / "map_unknown.csv"], ["1 child area(s) are not in the mapping table"],
+        d / "map_unknown.csv"], ["下位の1区域が対応表にありません"],
         id="derive-mapping-with-unknown-code"),
     pytest.param("demo", lambda ws, d: [
         "derive", ws, "--layer", "chiku", "--from", "gyoseiku", "--by-field", "nope"],
-        ["no such field in gyoseiku", "field 'nope'"], id="derive-by-field-missing"),
+        ["gyoseiku にその項目はありません", "項目「nope」"], id="derive-by-field-missing"),
     pytest.param("demo", lambda ws, d: [
         "derive", ws, "--layer", "chiku", "--from", "gyoseiku", "--single", "全域",
-        "--code", "C1"], ["do not nest in one 旧市町 area", "C1 全域"],
+        "--code", "C1"], ["1つの旧市町に収まっていません", "C1 全域"],
         id="derive-single-across-grandparents-in-transaction"),
     pytest.param("demo", lambda ws, d: [
         "derive", ws, "--layer", "kyushicho", "--from", "gyoseiku", "--mapping",
-        d / "map_alternate.csv"], ["地区 area(s) do not nest in one 旧市町 area", "偶数"],
+        d / "map_alternate.csv"], ["地区の", "区域が1つの旧市町に収まっていません", "偶数"],
         id="derive-relink-fails-after-layer-written"),
     # derive-neighbourhoods ---------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "derive-neighbourhoods", ws, "--from", "gyoseiku", "--size", "10"],
-        ["--size must be between 20 and 5,000 metres"], id="neighbourhoods-size-too-small"),
+        ["--size は20～5,000メートルにしてください"], id="neighbourhoods-size-too-small"),
     pytest.param("demo", lambda ws, d: [
-        "derive-neighbourhoods", ws, "--from", "tonarikinjo"], ["is the finest layer"],
+        "derive-neighbourhoods", ws, "--from", "tonarikinjo"], ["最も細かいレイヤです"],
         id="neighbourhoods-from-finest-layer"),
     pytest.param("demo", lambda ws, d: [
         "derive-neighbourhoods", ws, "--from", "gyoseku"], ["gyoseku"],
         id="neighbourhoods-unknown-layer"),
     pytest.param("empty", lambda ws, d: [
-        "derive-neighbourhoods", ws, "--from", "gyoseiku"], ["layer gyoseiku has no areas"],
+        "derive-neighbourhoods", ws, "--from", "gyoseiku"], ["レイヤ gyoseiku に区域がありません"],
         id="neighbourhoods-layer-without-areas"),
     # types add / set / load --------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "types", "add", ws, "shelter", "--label", "避難所", "--colour", "red"],
-        ["colour 'red' must look like #1f77b4"], id="types-add-bad-colour"),
+        ["colour 'red' は #1f77b4 のような形にしてください"], id="types-add-bad-colour"),
     pytest.param("demo", lambda ws, d: [
-        "types", "add", ws, "salon", "--label", "サロン"], ["'salon' exists already"],
+        "types", "add", ws, "salon", "--label", "サロン"], ["「salon」はすでにあります"],
         id="types-add-existing"),
     pytest.param("demo", lambda ws, d: [
-        "types", "add", ws, "Shelter", "--label", "避難所"], ["must be lower-case ascii"],
+        "types", "add", ws, "Shelter", "--label", "避難所"],
+        ["半角の英小文字・数字・_（a-z, 0-9, _）でなければなりません"],
         id="types-add-bad-key"),
     pytest.param("demo", lambda ws, d: [
         "types", "add", ws, "shelter", "--label", "避難所", "--radius", "-5"],
-        ["radius_m must be a positive number"], id="types-add-negative-radius"),
+        ["radius_m は正のメートル数でなければなりません"], id="types-add-negative-radius"),
     pytest.param("demo", lambda ws, d: [
-        "types", "set", ws, "nope", "--label", "x"], ["unknown hub type 'nope'"],
+        "types", "set", ws, "nope", "--label", "x"], ["拠点の種類「nope」は登録されていません"],
         id="types-set-unknown"),
     pytest.param("demo", lambda ws, d: [
         "types", "set", ws, "salon", "--colour", "blue"], ["colour 'blue'"],
         id="types-set-bad-colour"),
     pytest.param("demo", lambda ws, d: [
-        "types", "set", ws, "salon", "--radius", "0"], ["radius_m must be a positive"],
+        "types", "set", ws, "salon", "--radius", "0"], ["radius_m は正の"],
         id="types-set-zero-radius"),
     pytest.param("demo", lambda ws, d: [
         "types", "load", ws, d / "types_bad.toml"],
-        ["types_bad.toml: row 3", "field 'colour'"], id="types-load-bad-third-type"),
+        ["types_bad.toml: 3行目", "項目「colour」"], id="types-load-bad-third-type"),
     pytest.param("demo", lambda ws, d: [
-        "types", "load", ws, d / "types_syntax.toml"], ["not a valid UTF-8 TOML file"],
+        "types", "load", ws, d / "types_syntax.toml"],
+        ["正しい UTF-8 の TOML ファイルではありません"],
         id="types-load-broken-toml"),
     pytest.param("demo", lambda ws, d: [
-        "types", "load", ws, d / "types_none.toml"], ["expected [[types]] tables"],
+        "types", "load", ws, d / "types_none.toml"], ["[[types]] の表が必要です"],
         id="types-load-no-types"),
     pytest.param("demo", lambda ws, d: [
-        "types", "load", ws, d / "nowhere.toml"], ["file not found"],
+        "types", "load", ws, d / "nowhere.toml"], ["ファイルが見つかりません"],
         id="types-load-missing-file"),
     # site --apply ------------------------------------------------------------------------
     pytest.param("demo", lambda ws, d: [
         "site", ws, "--hub-type", "ibasho", "--k", "2", "--apply", "--format", "json",
-        "--out", ws.parent / "nowhere" / "sites.json"], ["nowhere", "folder does not exist"],
+        "--out", ws.parent / "nowhere" / "sites.json"], ["nowhere", "フォルダがありません"],
         id="site-apply-out-in-missing-folder"),
     pytest.param("demo", lambda ws, d: [
         "site", ws, "--hub-type", "ibasho", "--k", "2", "--apply", "--out", ws.parent],
-        ["is a folder", "field '--out'"],
+        ["フォルダです", "項目「--out」"],
         id="site-apply-out-is-a-folder"),
     pytest.param("demo", lambda ws, d: [
-        "site", ws, "--hub-type", "nope", "--k", "2", "--apply"], ["unknown hub type 'nope'"],
+        "site", ws, "--hub-type", "nope", "--k", "2", "--apply"],
+        ["拠点の種類「nope」は登録されていません"],
         id="site-apply-unknown-type"),
     pytest.param("demo", lambda ws, d: [
         "site", ws, "--hub-type", "ibasho", "--k", "2", "--apply", "--candidate-grid", "10"],
-        ["--candidate-grid must be between"], id="site-apply-grid-too-fine"),
+        ["--candidate-grid は20～5,000メートル"], id="site-apply-grid-too-fine"),
     pytest.param("demo", lambda ws, d: [
         "site", ws, "--hub-type", "ibasho", "--k", "2", "--apply", "--candidates",
-        d / "cands_bad.csv"], ["cands_bad.csv: row 4", "not a coordinate"],
+        d / "cands_bad.csv"], ["cands_bad.csv: 4行目", "座標ではありません"],
         id="site-apply-bad-candidate-row"),
     # After the demand cells were computed (they must not be stored by a failed command) and
     # the sites chosen: the one site lies outside the city, so it cannot become a hub.
     pytest.param("demo", lambda ws, d: [
         "site", ws, "--hub-type", "ibasho", "--k", "1", "--apply", "--candidates",
-        d / "cands_outside.csv"], ["outside the city"],
+        d / "cands_outside.csv"], ["市域の外"],
         id="site-apply-site-outside-the-city"),
     # ... the same for the second of two sites: the first must not have been added either.
     pytest.param("demo", lambda ws, d: [
         "site", ws, "--hub-type", "ibasho", "--k", "2", "--apply", "--candidates",
-        d / "cands_centre_outside.csv"], ["outside the city"],
+        d / "cands_centre_outside.csv"], ["市域の外"],
         id="site-apply-second-site-outside-the-city"),
 ]
 
@@ -413,8 +420,8 @@ def _files(root: Path) -> set[str]:
 
 def _one_error_line(err: str) -> str:
     lines = err.strip("\n").splitlines()
-    if len(lines) != 1 or not lines[0].startswith("kenmap: error: ") or "Traceback" in err:
-        raise NotOneLine(f"stderr is not one 'kenmap: error:' line:\n{err}")
+    if len(lines) != 1 or not lines[0].startswith("kenmap: エラー: ") or "Traceback" in err:
+        raise NotOneLine(f"stderr is not one 'kenmap: エラー:' line:\n{err}")
     return lines[0]
 
 

@@ -130,7 +130,7 @@ def test_hub_edits_with_versions(client: tuple[TestClient, Path]) -> None:
 @pytest.mark.parametrize(("body", "needle"), [
     ({"type": "karaoke", "name": "x", "lon": 134.82, "lat": 35.545}, "'karaoke' は使えない値"),
     ({"type": "salon", "name": "x", "lon": 35.545, "lat": 134.82}, None),  # swapped: 422
-    ({"type": "salon", "name": "x", "lon": 139.7, "lat": 35.68}, "outside the city"),
+    ({"type": "salon", "name": "x", "lon": 139.7, "lat": 35.68}, "市域の外"),
 ])
 def test_bad_hubs_change_nothing(client: tuple[TestClient, Path], body: dict[str, Any],
                                  needle: str | None) -> None:
@@ -149,7 +149,7 @@ def test_read_only_without_token(demo_copy: Path) -> None:
     with TestClient(create_app(demo_copy)) as c:
         r = c.post("/api/hubs", json={"type": "salon", "name": "x", "lon": 134.82,
                                       "lat": 35.545}, headers=AUTH)
-        assert r.status_code == 403 and "read-only" in r.json()["error"]
+        assert r.status_code == 403 and "読み取り専用" in r.json()["error"]
 
 
 def _zip_estat(members: dict[str, bytes] | None = None) -> bytes:
@@ -192,13 +192,13 @@ def test_upload_zipped_shapefile(empty_ws: tuple[TestClient, Path]) -> None:
 
 
 @pytest.mark.parametrize(("name", "data", "status", "needle"), [
-    ("evil.zip", "traversal", 400, "unsafe path"),
-    ("bomb.zip", "bomb", 400, "zip bomb"),
+    ("evil.zip", "traversal", 400, "パスが安全ではない"),
+    ("bomb.zip", "bomb", 400, "zip 爆弾"),
     ("areas.gpkg", b"this is a text file, not a GeoPackage\n" * 10, 400,
-     "not a readable vector file"),
-    ("areas.exe", b"MZ\x90\x00", 400, "must be one of"),
-    ("empty.geojson", b"", 400, "empty"),
-    ("big.zip", "big", 413, "larger than"),
+     "読み込めるベクタファイルではありません"),
+    ("areas.exe", b"MZ\x90\x00", 400, "のいずれかにしてください"),
+    ("empty.geojson", b"", 400, "空です"),
+    ("big.zip", "big", 413, "を超えています"),
 ])
 def test_hostile_uploads(empty_ws: tuple[TestClient, Path], name: str, data: Any, status: int,
                          needle: str) -> None:

@@ -77,9 +77,9 @@ def _mercator(lon: float, lat: float) -> list[float]:
 
 
 @pytest.mark.parametrize(("rings", "needle"), [
-    ([[[y, x] for x, y in SQUARE], [[y, x] for x, y in NEXT]], "swapped"),
+    ([[[y, x] for x, y in SQUARE], [[y, x] for x, y in NEXT]], "入れ替わっている"),
     ([[_mercator(*p) for p in SQUARE], [_mercator(*p) for p in NEXT]], "--crs"),
-    ([[SQUARE[0], [float("nan"), 35.43], *SQUARE[2:]], NEXT], "not a number"),
+    ([[SQUARE[0], [float("nan"), 35.43], *SQUARE[2:]], NEXT], "数値ではありません"),
 ])
 def test_coordinates_that_cannot_be_are_refused_with_a_hint(
         empty: Path, tmp_path: Path, run: Callable[..., CliResult],
@@ -93,7 +93,7 @@ def test_coordinates_that_cannot_be_are_refused_with_a_hint(
     result = _import(run, empty, file)
     assert result.code == 2
     lines = result.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kenmap: error: ") and needle in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("kenmap: エラー: ") and needle in lines[0]
     assert "bad.geojson" in lines[0]
     assert digest(empty) == before
 
@@ -121,7 +121,7 @@ def test_derive_survives_areas_not_noded_exactly(tmp_path: Path,
     result = run("derive", ws, "--layer", "shi", "--from", "jichikai", "--single", "テスト市",
                  "--format", "json")
     assert result.code == 0, result.err
-    assert "not noded exactly" in " ".join(json.loads(result.out)["notes"])
+    assert "境界が正確に接していません" in " ".join(json.loads(result.out)["notes"])
     city = kenmap.open_workspace(ws).read_layer("shi")
     assert len(city) == 1
     assert city.geometry.iloc[0].area == pytest.approx(30_000, rel=1e-4)

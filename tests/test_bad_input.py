@@ -37,7 +37,7 @@ def _fails(result: CliResult, *needles: str) -> None:
     assert result.code != 0
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err  # one line, never a traceback
-    assert lines[0].startswith("kenmap: error: "), lines[0]
+    assert lines[0].startswith("kenmap: エラー: "), lines[0]
     for needle in needles:
         assert needle in lines[0], lines[0]
 
@@ -51,7 +51,7 @@ def _import(run: Callable[..., CliResult], ws: Path, *args: object) -> CliResult
 
 def test_missing_file(ws: Path, tmp_path: Path, run: Callable[..., CliResult]) -> None:
     missing = tmp_path / "nowhere.shp"
-    _fails(_import(run, ws, missing, "--layer", "jichikai", *AREAS), str(missing), "not found")
+    _fails(_import(run, ws, missing, "--layer", "jichikai", *AREAS), str(missing), "見つかりません")
 
 
 def test_text_file_named_shp(ws: Path, tmp_path: Path, run: Callable[..., CliResult]) -> None:
@@ -60,7 +60,7 @@ def test_text_file_named_shp(ws: Path, tmp_path: Path, run: Callable[..., CliRes
     for ext in ("shp", "shx", "dbf"):
         (fake / f"areas.{ext}").write_text("code,name\n1,a\n", encoding="utf-8")
     _fails(_import(run, ws, fake / "areas.shp", "--layer", "jichikai", *AREAS),
-           "areas.shp", "not a readable vector file")
+           "areas.shp", "読み込めるベクタファイルではありません")
 
 
 def test_shapefile_without_dbf(ws: Path, tmp_path: Path, run: Callable[..., CliResult]) -> None:
@@ -71,7 +71,7 @@ def test_shapefile_without_dbf(ws: Path, tmp_path: Path, run: Callable[..., CliR
 def test_file_without_crs(ws: Path, tmp_path: Path, run: Callable[..., CliResult]) -> None:
     shp = _copy_estat(tmp_path / "noprj", ("shp", "shx", "dbf"))
     _fails(_import(run, ws, shp, "--layer", "jichikai", *AREAS, "--where", "CITY == '202'"),
-           str(shp), "no coordinate reference system", "--crs")
+           str(shp), "座標系がありません", "--crs")
     # ... and --crs makes the same file importable.
     result = run("import", "areas", ws, shp, "--layer", "jichikai", *AREAS,
                  "--where", "CITY == '202'", "--crs", "4612")
@@ -85,7 +85,8 @@ def test_zip_with_unsafe_paths(ws: Path, tmp_path: Path, run: Callable[..., CliR
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr(entry, b"x")
         zf.write(ESTAT.with_suffix(".dbf"), "tottori.dbf")
-    _fails(_import(run, ws, archive, "--layer", "jichikai", *AREAS), "evil.zip", "unsafe path")
+    _fails(_import(run, ws, archive, "--layer", "jichikai", *AREAS), "evil.zip",
+           "パスが安全ではない")
     assert not (tmp_path.parent / "evil.shp").exists()
 
 
@@ -93,30 +94,30 @@ def test_zip_bomb_refused(ws: Path, tmp_path: Path, run: Callable[..., CliResult
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("areas.shp", b"\0" * 50_000_000)
-    _fails(_import(run, ws, archive, "--layer", "jichikai", *AREAS), "bomb.zip", "zip bomb")
+    _fails(_import(run, ws, archive, "--layer", "jichikai", *AREAS), "bomb.zip", "zip 爆弾")
 
 
 def test_unknown_layer_key(ws: Path, run: Callable[..., CliResult]) -> None:
-    _fails(_import(run, ws, ESTAT, "--layer", "gyoseiku", *AREAS), "unknown layer 'gyoseiku'",
+    _fails(_import(run, ws, ESTAT, "--layer", "gyoseiku", *AREAS), "レイヤ「gyoseiku」はありません",
            "jichikai")
 
 
 def test_code_field_missing(ws: Path, run: Callable[..., CliResult]) -> None:
     _fails(_import(run, ws, ESTAT, "--layer", "jichikai", "--code-field", "CHOCHO_CD",
-                   "--name-field", "MOJI"), str(ESTAT), "field 'CHOCHO_CD'", "KEY_CODE")
+                   "--name-field", "MOJI"), str(ESTAT), "項目「CHOCHO_CD」", "KEY_CODE")
 
 
 def test_duplicate_codes(ws: Path, run: Callable[..., CliResult]) -> None:
     # CSS_NAME is not unique: many small areas share one name.
     _fails(_import(run, ws, ESTAT, "--layer", "jichikai", "--code-field", "KIHON1",
                    "--name-field", "MOJI", "--where", "CITY == '202'"),
-           "duplicate code", "row", "field 'KIHON1'")
+           "が重複しています", "行目", "項目「KIHON1」")
 
 
 def test_child_layer_that_does_not_nest(ws: Path, run: Callable[..., CliResult]) -> None:
     # 境港市's small areas lie outside the 米子市 polygon held as the 市 layer.
     _fails(_import(run, ws, ESTAT, "--layer", "jichikai", *AREAS, "--where", "CITY == '204'"),
-           "outside every 市全域 area")
+           "どの市全域にも入っていません")
 
 
 def test_child_straddling_parents(tmp_path: Path, run: Callable[..., CliResult]) -> None:
@@ -135,17 +136,17 @@ def test_child_straddling_parents(tmp_path: Path, run: Callable[..., CliResult])
     assert run("import", "areas", ws, tmp_path / "halves.gpkg", "--layer", "shi",
                "--code-field", "code", "--name-field", "name").code == 0
     result = _import(run, ws, ESTAT, "--layer", "jichikai", *AREAS, "--where", "CITY == '202'")
-    _fails(result, "do not nest", "西半分", "東半分", "%")
+    _fails(result, "に収まっていません", "西半分", "東半分", "%")
 
 
 def test_parent_field_with_unknown_code(ws: Path, run: Callable[..., CliResult]) -> None:
     _fails(_import(run, ws, ESTAT, "--layer", "jichikai", *AREAS, "--where", "CITY == '202'",
-                   "--parent-field", "KEN"), "parent code '31'", "row", "field 'KEN'")
+                   "--parent-field", "KEN"), "上位コード「31」", "行目", "項目「KEN」")
 
 
 def test_empty_selection(ws: Path, run: Callable[..., CliResult]) -> None:
     _fails(_import(run, ws, ESTAT, "--layer", "jichikai", *AREAS, "--where", "CITY == '999'"),
-           "no features")
+           "地物がありません")
 
 
 def test_points_are_not_areas(ws: Path, run: Callable[..., CliResult]) -> None:
@@ -153,16 +154,16 @@ def test_points_are_not_areas(ws: Path, run: Callable[..., CliResult]) -> None:
 
     shelters = SHELTERS / "evacuation_312029.geojson"
     _fails(_import(run, ws, shelters, "--layer", "jichikai", "--code-field", "NO",
-                   "--name-field", "施設・場所名"), "row 1", "Point", "polygons")
+                   "--name-field", "施設・場所名"), "1行目", "Point", "ポリゴン")
 
 
 def test_workspace_that_does_not_exist(tmp_path: Path, run: Callable[..., CliResult]) -> None:
-    _fails(run("validate", tmp_path / "none.gpkg"), "workspace not found")
+    _fails(run("validate", tmp_path / "none.gpkg"), "ワークスペースが見つかりません")
 
 
 def test_init_refuses_to_overwrite(ws: Path, run: Callable[..., CliResult]) -> None:
     before = digest(ws)
-    _fails(run("init", ws), "already exists")
+    _fails(run("init", ws), "すでにあります")
     assert digest(ws) == before
 
 
@@ -174,5 +175,5 @@ def test_derive_mapping_missing_children(ws: Path, tmp_path: Path,
     table.write_text("child_code,parent_code,parent_name\n312020482,1,米子\n", encoding="utf-8")
     before = digest(ws)
     _fails(run("derive", ws, "--layer", "nichijo", "--from", "jichikai", "--mapping", table),
-           "257 child area(s) are not in the mapping table", str(table))
+           "下位の257区域が対応表にありません", str(table))
     assert digest(ws) == before

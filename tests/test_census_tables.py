@@ -113,7 +113,7 @@ def test_census_small_area_table_without_flags(yonago: tuple[Path, pd.DataFrame]
     assert report["unmatched_rows"] == 0
     assert report["total_rows"] == 1 + want["subtotals"]
     notes = " ".join(report["notes"])
-    assert f"skipped 1 city total(s) and {want['subtotals']} subtotal(s)" in notes
+    assert f"市全体の合計 1行と小計 {want['subtotals']}行（HYOSYO）を飛ばしました" in notes
     assert "秘匿処理" in notes and suppressed in notes
     stats = json.loads(run("stats", ws, "--layer", "jichikai", "--format", "json").out)
     total = stats["total"]
@@ -168,7 +168,7 @@ def test_no_65_column_is_said(tmp_path: Path, run: Callable[..., CliResult]) -> 
                  "code", "--format", "json")
     assert result.code == 0, result.err
     warnings = " ".join(json.loads(result.out)["warnings"])
-    assert "65+" in warnings and "--pop65-field" in warnings
+    assert "65歳以上の人数が見つかりません" in warnings and "--pop65-field" in warnings
 
 
 def test_total_rows_by_name_are_not_unmatched(tmp_path: Path,
@@ -245,6 +245,6 @@ def test_long_table_one_row_per_area_and_band(tmp_path: Path,
                  "町丁コード", "--format", "json")
     assert result.code == 0, result.err
     report = json.loads(result.out)
-    assert "long table" in " ".join(report["notes"]) and report["matched_share"] == 1.0
+    assert "縦長の表" in " ".join(report["notes"]) and report["matched_share"] == 1.0
     stats = json.loads(run("stats", ws.path, "--layer", "cho", "--format", "json").out)
     assert {a["code"]: a["pop65"] for a in stats["areas"]} == expected

@@ -22,8 +22,8 @@ def test_census_marks() -> None:
     assert missing == 5
 
 
-@pytest.mark.parametrize(("cell", "needle"), [("-3", "negative"), ("abc", "not a count"),
-                                              ("2.5", "whole number")])
+@pytest.mark.parametrize(("cell", "needle"), [("-3", "負の値"), ("abc", "人数ではありません"),
+                                              ("2.5", "整数ではありません")])
 def test_bad_cells_name_the_row(cell: str, needle: str) -> None:
     with pytest.raises(KenmapError, match=needle) as info:
         _parse(["1", cell])

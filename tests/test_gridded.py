@@ -118,7 +118,7 @@ def test_mesh_table(tmp_path: Path, run: Callable[..., CliResult]) -> None:
     bad.write_text("mesh,pop\n53394611,5\n5339461x,3\n", encoding="utf-8")
     fail = run("import", "mesh", ws, bad, "--value", "total", "--mesh-field", "mesh",
                "--value-field", "pop")
-    assert fail.code != 0 and "row 3" in fail.err and "mesh" in fail.err
+    assert fail.code != 0 and "3行目" in fail.err and "メッシュ" in fail.err
 
 
 def test_derive_neighbourhood_cells(tmp_path: Path, run: Callable[..., CliResult]) -> None:

@@ -54,7 +54,7 @@ def test_hubs_outside_the_city_serving_areas_inside(tmp_path: Path,
                     f"hokatsu,市外A,{far}\nhokatsu,市外B,{_lonlat(X0 - 6_000, Y0)}\n"
                     f"hokatsu,市内C,{_lonlat(X0 + 3_500, Y0 + 500)}\n", encoding="utf-8")
     refused = run("import", "hubs", ws, bare, "--type-field", "type")
-    assert refused.code == 2 and "outside the city" in refused.err
+    assert refused.code == 2 and "市域の外" in refused.err
 
 
 def test_hubs_without_coordinates_are_placed_in_their_area(
@@ -81,4 +81,4 @@ def test_hubs_without_coordinates_are_placed_in_their_area(
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("type,name,lon,lat,区域コード\nsalon,どこか,,,999\n", encoding="utf-8")
     refused = run("import", "hubs", ws, wrong, "--type-field", "type")
-    assert refused.code == 2 and "row 2" in refused.err and "999" in refused.err
+    assert refused.code == 2 and "2行目" in refused.err and "999" in refused.err

@@ -50,9 +50,9 @@ def test_hubs_located_on_every_layer(tmp_path: Path, run: Callable[..., CliResul
     report = json.loads(result.out)
     assert report["count"] == 4
     warnings = " ".join(report["warnings"])
-    assert "row 6 カラオケ (karaoke)" in warnings  # unknown type, named with its row
-    assert "duplicate" in warnings and "本町サロン（重複）" in warnings
-    assert "outside the city" in warnings and "市外の居場所" in warnings
+    assert "6行目 カラオケ（karaoke）" in warnings  # unknown type, named with its row
+    assert "重複" in warnings and "本町サロン（重複）" in warnings
+    assert "市域の外" in warnings and "市外の居場所" in warnings
     hubs = pyogrio.read_dataframe(ws, layer="hubs")
     by = hubs.set_index("name")
     assert by.loc["本町サロン", "area_cho"] == "101" and by.loc["本町サロン", "area_ku"] == "1"
@@ -77,7 +77,7 @@ def test_swapped_coordinates(tmp_path: Path, run: Callable[..., CliResult]) -> N
     result = run("import", "hubs", ws, _csv(tmp_path, rows, "type,name,lon,lat"),
                  "--type-field", "type")
     assert result.code != 0 and digest(ws) == before
-    assert "row 2" in result.err and "longitude and latitude look swapped" in result.err
+    assert "2行目" in result.err and "経度と緯度が入れ替わっているようです" in result.err
 
 
 def test_wrong_crs(tmp_path: Path, run: Callable[..., CliResult]) -> None:
@@ -87,8 +87,8 @@ def test_wrong_crs(tmp_path: Path, run: Callable[..., CliResult]) -> None:
     before = digest(ws)
     wrong = run("import", "hubs", ws, path, "--type-field", "type", "--x-field", "x",
                 "--y-field", "y", "--crs", "6674")  # zone VI instead of V
-    assert wrong.code != 0 and "fall outside the city" in wrong.err
-    assert "check the coordinate columns and --crs" in wrong.err
+    assert wrong.code != 0 and "件が市域の外です" in wrong.err
+    assert "座標の列と --crs を確認してください" in wrong.err
     assert digest(ws) == before
     right = run("import", "hubs", ws, path, "--type-field", "type", "--x-field", "x",
                 "--y-field", "y", "--crs", "6673")
@@ -96,9 +96,10 @@ def test_wrong_crs(tmp_path: Path, run: Callable[..., CliResult]) -> None:
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["--type", "karaoke"], "unknown hub type 'karaoke'"),
-    (["--type-field", "種別"], "field '種別'"),
-    (["--type", "salon", "--status", "maybe"], "--status must be one of"),
+    (["--type", "karaoke"], "拠点の種類「karaoke」は登録されていません"),
+    (["--type-field", "種別"], "項目「種別」"),
+    (["--type", "salon", "--status", "maybe"],
+     "--status は existing, planned, candidate のいずれか"),
 ])
 def test_bad_options(tmp_path: Path, run: Callable[..., CliResult], args: list[str],
                      needle: str) -> None:
@@ -120,7 +121,7 @@ def test_type_catalogue_is_editable(tmp_path: Path, run: Callable[..., CliResult
     assert {"salon", "ibasho", "fukushi_plaza", "hokatsu", "chiku_kyoten", "kominkan",
             "shukaijo"} <= set(by)
     bad = run("types", "add", ws, "shelter", "--label", "x")
-    assert bad.code != 0 and "exists already" in bad.err
+    assert bad.code != 0 and "すでにあります" in bad.err
     toml = tmp_path / "types.toml"
     toml.write_text('[[types]]\nkey = "cafe"\nlabel = "認知症カフェ"\ncolour = "#aa00aa"\n'
                     'expected = "ku"\n', encoding="utf-8")

@@ -75,7 +75,7 @@ def test_estat_two_row_header_with_reaggregates(tmp_path: Path,
     result = run("import", "population", ws, path, "--layer", "cho", "--code-field",
                  "地域識別番号", "--header-rows", "2")
     assert result.code == 0, result.err
-    assert "pop65 summed from 8 age bands" in result.out
+    assert "pop65 は8の年齢階級の合計" in result.out
     stats = json.loads(run("stats", ws, "--layer", "shi", "--format", "json").out)["areas"][0]
     # The 再掲 columns are not bands: 65+ is 8 bands × 3 per area, not double counted.
     assert stats["population"] == 252 and stats["pop65"] == 96 and stats["pop75"] == 72
@@ -102,7 +102,7 @@ def test_join_by_name_within_ward_skips_total_rows(tmp_path: Path,
     assert report["matched_rows"] == 4 and report["total_rows"] == 3
     assert report["unmatched_rows"] == 1
     assert report["matched_share"] == pytest.approx(990 / 1000)
-    assert "旧新田" in " ".join(report["warnings"]) and "10 persons" in " ".join(
+    assert "旧新田" in " ".join(report["warnings"]) and "（10人）" in " ".join(
         report["warnings"])
     shi = json.loads(run("stats", ws, "--layer", "shi", "--format", "json").out)["areas"][0]
     assert shi["population"] == 990 and shi["pop65"] == 395  # no subtotal double counted
@@ -129,7 +129,7 @@ def test_excel_with_merged_header(tmp_path: Path, run: Callable[..., CliResult])
     before = digest(ws)
     bad = run("import", "population", ws, path, "--layer", "cho", "--code-field", "コード")
     assert bad.code != 0 and digest(ws) == before
-    assert "merged header cells" in bad.err and "--header-rows 2" in bad.err
+    assert "結合された見出しセル" in bad.err and "--header-rows 2" in bad.err
     good = run("import", "population", ws, path, "--layer", "cho", "--code-field", "コード",
                "--header-rows", "2", "--total-field", "人口 / 総数",
                "--pop65-field", "人口 / 65歳以上", "--pop75-field", "人口 / 75歳以上")
@@ -139,11 +139,12 @@ def test_excel_with_merged_header(tmp_path: Path, run: Callable[..., CliResult])
 
 
 @pytest.mark.parametrize(("body", "needles"), [
-    ("町丁コード,総数\n999,10\n998,20\n", ["no row matches an area", "999"]),
-    ("町丁コード,総数,65歳以上\n101,10,4\n102,-5,1\n", ["row 3", "negative count -5", "総数"]),
-    ("町丁コード,総数,65歳以上\n101,10,4\n102,十,1\n", ["row 3", "'十' is not a count"]),
-    ("町丁コード,総数,65歳以上\n101,10,4\n102,20,25\n", ["row 3", "larger than the total"]),
-    ("町丁コード,人数\n101,10\n", ["no total population column"]),
+    ("町丁コード,総数\n999,10\n998,20\n", ["の区域に一致する行がありません", "999"]),
+    ("町丁コード,総数,65歳以上\n101,10,4\n102,-5,1\n", ["3行目", "人数が負の値です: -5", "総数"]),
+    ("町丁コード,総数,65歳以上\n101,10,4\n102,十,1\n", ["3行目", "「十」は人数ではありません"]),
+    ("町丁コード,総数,65歳以上\n101,10,4\n102,20,25\n",
+     ["3行目", "が総数（20）より大きくなっています"]),
+    ("町丁コード,人数\n101,10\n", ["総人口の列が見つからず"]),
 ])
 def test_bad_tables(tmp_path: Path, run: Callable[..., CliResult], body: str,
                     needles: list[str]) -> None:

@@ -93,7 +93,7 @@ def test_whole_prefecture_water_and_enclaves(tmp_path: Path, run: Callable[..., 
     report = json.loads(result.out)
     notes = " ".join(report["notes"])
     # 境水道 is all water; 港町 has a water part (E2) beside its land part.
-    assert "2 water area row(s)" in notes and "境水道" in notes
+    assert "水面の2行" in notes and "境水道" in notes
     areas = pyogrio.read_dataframe(ws, layer="jichikai")
     assert "境水道" not in set(areas["name"]) and "港町" in set(areas["name"])
     assert areas["code"].is_unique
@@ -110,7 +110,7 @@ def test_zipped_shapefile(tmp_path: Path, run: Callable[..., CliResult]) -> None
     result = run("import", "areas", ws, archive, "--layer", "jichikai", "--code-field",
                  "KEY_CODE", "--name-field", "MOJI", *YONAGO)
     assert result.code == 0, result.err
-    assert "cp932 (detected)" in result.out
+    assert "cp932（自動判定）" in result.out
     areas = pyogrio.read_dataframe(ws, layer="jichikai")
     assert len(areas) == 258 and "淀江町西原９区" in set(areas["name"])
 
@@ -147,7 +147,7 @@ def test_parent_by_location_after_parent_import(tmp_path: Path, run: Callable[..
     city = areas["code"].str[:5]
     assert (areas["parent_code"] == city).mean() > 0.97
     # N03 here is coarse: areas reaching beyond it are accepted but reported, with shares.
-    assert "reach outside every 市全域 area" in result.out
+    assert "どの市全域からもはみ出しています" in result.out
     assert "%)" in result.out
 
 
@@ -161,7 +161,7 @@ def test_copy_keeps_encoding_detection_honest(tmp_path: Path, run: Callable[...,
     result = run("import", "areas", ws, tmp_path / "t.shp", "--layer", "tonarikinjo",
                  "--code-field", "KEY_CODE", "--name-field", "MOJI", "--encoding", "utf-8")
     assert result.code != 0
-    assert "not valid utf-8" in result.err and "row" in result.err
+    assert "utf-8 として正しくありません" in result.err and "行目" in result.err
     assert not pyogrio.list_layers(ws)[:, 0].tolist().count("tonarikinjo")
 
 

@@ -32,12 +32,12 @@ def test_scheme_from_toml(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ('name = "x"\n[[layers]]\nkey = "Shi"\nlabel = "市"\n', "lower-case ascii"),
+        ('name = "x"\n[[layers]]\nkey = "Shi"\nlabel = "市"\n', "英小文字"),
         ('name = "x"\n[[layers]]\nkey = "a"\nlabel = "A"\n[[layers]]\nkey = "a"\nlabel = "B"\n',
-         "used twice"),
-        ('name = "x"\n', "at least one"),
-        ('name = "x"\n[[layers]]\nkey = "a"\nlabel = "A"\nexpected = 0\n', "positive"),
-        ('name = "x\n', "not a valid"),
+         "2回使われている"),
+        ('name = "x"\n', "1つ以上"),
+        ('name = "x"\n[[layers]]\nkey = "a"\nlabel = "A"\nexpected = 0\n', "正の整数"),
+        ('name = "x\n', "TOML ファイルではありません"),
     ],
 )
 def test_bad_scheme_files(tmp_path: Path, body: str, needle: str) -> None:

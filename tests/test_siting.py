@@ -149,11 +149,11 @@ def test_demo_exact_and_greedy_agree(demo_copy_ws: Path, run: Callable[..., CliR
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["--hub-type", "ibasho", "--k", "0"], "--k must be at least 1"),
-    (["--hub-type", "karaoke", "--k", "1"], "unknown hub type"),
-    (["--hub-type", "hokatsu", "--k", "1"], "no walking radius"),
+    (["--hub-type", "ibasho", "--k", "0"], "--k は1以上にしてください"),
+    (["--hub-type", "karaoke", "--k", "1"], "は登録されていません"),
+    (["--hub-type", "hokatsu", "--k", "1"], "徒歩圏の半径がありません"),
     (["--hub-type", "ibasho", "--k", "1", "--candidate-status", "planned",
-      "--candidate-grid", "100"], "give one of"),
+      "--candidate-grid", "100"], "どれか1つを指定してください"),
 ])
 def test_bad_siting_requests(tmp_path: Path, run: Callable[..., CliResult], args: list[str],
                              needle: str) -> None:
@@ -228,4 +228,4 @@ def test_map_shows_a_siting_result(tmp_path: Path, run: Callable[..., CliResult]
     bad = tmp_path / "bad.json"
     bad.write_text('{"sites": [{"lon": "x"}]}', encoding="utf-8")
     fail = run("map", ws, "--layer", "cho", "--siting", bad, "--out", page)
-    assert fail.code != 0 and "row 1" in fail.err
+    assert fail.code != 0 and "1行目" in fail.err

@@ -78,4 +78,4 @@ def test_invalid_geometry(tmp_path: Path, run: Callable[..., CliResult]) -> None
     path = _workspace(tmp_path, {"shi": _frame([("1", "市", None, bowtie)])})
     result = run("validate", path)
     assert result.code != 0
-    assert "1 市: invalid geometry (Self-intersection" in result.out
+    assert "1 市: 不正な形状（Self-intersection" in result.out

@@ -27,6 +27,6 @@ def test_rejects_anything_but_comparisons(expr: str) -> None:
 
 
 def test_unknown_field_is_named() -> None:
-    with pytest.raises(KenmapError, match="no such field") as info:
+    with pytest.raises(KenmapError, match="その項目はありません") as info:
         filter_rows(FRAME, "KEN == '31'")
     assert info.value.field == "KEN"

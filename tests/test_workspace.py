@@ -71,5 +71,5 @@ def test_writes_outside_a_transaction_are_refused(tmp_path: Path) -> None:
 def test_not_a_workspace(tmp_path: Path) -> None:
     other = tmp_path / "x.gpkg"
     _areas().to_file(other)
-    with pytest.raises(KenmapError, match="not a kenmap workspace"):
+    with pytest.raises(KenmapError, match="kenmap のワークスペースではありません"):
         Workspace.open(other)

@@ -186,7 +186,7 @@ def exact(weights: NDArray[np.float64], cover: sp.csr_matrix, k: int, *,
         [highspy.HighsVarType.kContinuous] * rows
     status = h.passModel(lp)
     if status == highspy.HighsStatus.kError:
-        raise KenmapError("the siting model could not be built")
+        raise KenmapError("配置の計算モデルを作れませんでした")
     if start:
         solution = highspy.HighsSolution()
         x = np.zeros(cands + rows)

@@ -116,10 +116,12 @@ def require_pop65(ws: Workspace, demand: Demand, what: str) -> None:
         population = ws.get("population", {}).get(demand.layer, {})
         source = population.get("source") or population.get("file") or "?"
         raise KenmapError(
-            f"{what} needs the number of people aged 65+, but the population of "
-            f"{ws.scheme.layer(demand.layer).label} ({source}) has none (65歳以上が未取込): "
-            "import an age table (5-year bands or a 65歳以上 column) with 'kenmap import "
-            "population'", field="--radius" if what.startswith("reach") else None)
+            f"{what} には65歳以上の人数が必要ですが、"
+            f"{ws.scheme.layer(demand.layer).label}（{source}）の人口にはありません（65歳以上が未取"
+            "込）: "
+            "年齢別の表（5歳階級か65歳以上の列）を 'kenmap import "
+            "population' で取り込んでください",
+            field="--radius" if what.startswith("到達圏") else None)
 
 
 def pop65_missing_reason(ws: Workspace, layer: str) -> str:
@@ -135,8 +137,8 @@ def population_layer(ws: Workspace) -> str:
     tables = set(ws.tables())
     with_pop = [k for k in filled_layers(ws) if table_name(k) in tables]
     if not with_pop:
-        raise KenmapError("the workspace has no population yet; run 'kenmap import population' "
-                          "first")
+        raise KenmapError("ワークスペースにまだ人口がありません。先に 'kenmap import population' "
+                          "を実行してください")
     return with_pop[-1]
 
 
@@ -161,7 +163,7 @@ def demand_cells(ws: Workspace, cell: float = DEFAULT_CELL) -> Demand:
     process and in the workspace itself, so a fresh process does not rebuild them either.
     """
     if cell <= 0 or cell > 10_000:
-        raise KenmapError("--cell must be between 0 and 10,000 metres", field="--cell")
+        raise KenmapError("--cell は0～10,000メートルにしてください", field="--cell")
     key = (*ws.state_of(demand_inputs(ws)), "cell", float(cell), "model", _MODEL)
     cached = _CACHE.get(key)
     if cached is not None:

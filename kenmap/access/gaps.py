@@ -58,11 +58,11 @@ def gap_table(
     layer_label = scheme.layer(layer).label
     type_def = catalogue_of(ws.get("hub_types")).get(hub_type)
     if radius is not None and radius <= 0:
-        raise KenmapError("--radius must be a positive number of metres", field="--radius")
+        raise KenmapError("--radius は正のメートル数にしてください", field="--radius")
     if not 0 <= min_reach <= 100:
-        raise KenmapError("--min-reach is a percentage from 0 to 100", field="--min-reach")
+        raise KenmapError("--min-reach は0～100の百分率にしてください", field="--min-reach")
     if layer not in filled_layers(ws):
-        raise KenmapError(f"layer {layer} ({layer_label}) has no areas", field="--layer")
+        raise KenmapError(f"レイヤ {layer}（{layer_label}）に区域がありません", field="--layer")
     hubs = hubs if hubs is not None else hubs_of(ws, hub_type, with_planned=with_planned)
     demand = demand if demand is not None else demand_cells(ws, cell)
     # The same question on the same demand, hubs and counts has the same answer: coverage asks
@@ -102,7 +102,7 @@ def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_la
     areas = ws.read_attributes(layer)
     walk = nearest_walk(demand, hubs, detour)
     if radius is not None:
-        require_pop65(ws, demand, f"reach within {radius:.0f} m")
+        require_pop65(ws, demand, f"到達圏（{radius:.0f} m 以内）")
     unknown_reason = pop65_missing_reason(ws, demand.layer)
     known = ~np.isnan(demand.pop65)
     pop65 = np.where(known, demand.pop65, 0.0)
@@ -240,7 +240,7 @@ def coverage(ws: Workspace, *, with_planned: bool = False, detour: float = DEFAU
     """
     catalogue = catalogue_of(ws.get("hub_types"))
     demand = demand_cells(ws, cell)
-    require_pop65(ws, demand, "coverage (the share of 65+ within reach)")
+    require_pop65(ws, demand, "カバー率（到達圏内の65歳以上の割合）")
     known = ~np.isnan(demand.pop65)
     total65 = float(demand.pop65[known].sum())
     layers = filled_layers(ws)

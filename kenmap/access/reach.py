@@ -62,8 +62,8 @@ def hubs_of(ws: Workspace, hub_type: str, *, with_planned: bool = False,
 def nearest_walk(demand: Demand, hubs: HubSet, detour: float) -> NDArray[np.float64]:
     """Walking distance (straight line × detour) from each demand cell to its nearest hub."""
     if detour < 1:
-        raise KenmapError("--detour must be at least 1 (walking is never shorter than a "
-                          "straight line)", field="--detour")
+        raise KenmapError("--detour は1以上にしてください（歩く距離が直線距離より"
+                          "短くなることはありません）", field="--detour")
     exact = np.isfinite(hubs.x) & np.isfinite(hubs.y)
     if not exact.any():
         return np.full(len(demand), np.inf)

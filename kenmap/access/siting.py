@@ -100,8 +100,9 @@ def _candidates_from_hubs(ws: Workspace, status: str) -> Candidates:
     hubs = read_hubs(ws)
     chosen = hubs[hubs["status"] == status] if len(hubs) else hubs
     if len(chosen) == 0:
-        raise KenmapError(f"the workspace has no hubs with status '{status}' to use as "
-                          "candidate sites; give --candidates FILE or --candidate-grid M")
+        raise KenmapError(f"ワークスペースに候補地として使える status「{status}」の拠点がありません"
+                          "。"
+                          "--candidates FILE か --candidate-grid M を指定してください")
     return Candidates([str(i) for i in chosen["id"]], [str(n) for n in chosen["name"]],
                       chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy())
 
@@ -120,19 +121,19 @@ def _candidates_from_file(ws: Workspace, path: Path) -> Candidates:
         lon = next((lower[c] for c in ("lon", "longitude", "経度", "x") if c in lower), None)
         lat = next((lower[c] for c in ("lat", "latitude", "緯度", "y") if c in lower), None)
         if lon is None or lat is None:
-            raise KenmapError("candidate table needs lon/lat columns", file=path)
+            raise KenmapError("候補地の表には lon/lat の列が必要です", file=path)
         values = frame[[lon, lat]].apply(pd.to_numeric, errors="coerce")
         bad = values.isna().any(axis=1)
         if bad.any():
-            raise KenmapError("not a coordinate", file=path,
+            raise KenmapError("座標ではありません", file=path,
                               row=int(np.flatnonzero(bad.to_numpy())[0]) + 2, field=lon)
         points = gpd.GeoSeries(gpd.points_from_xy(values[lon], values[lat]),
                                crs=6668).to_crs(ws.crs_epsg)
     if len(points) == 0:
-        raise KenmapError("no candidate sites in the file", file=path)
+        raise KenmapError("ファイルに候補地がありません", file=path)
     kinds = points.geom_type
     if not (kinds == "Point").all():
-        raise KenmapError("candidate sites must be points", file=path)
+        raise KenmapError("候補地は点でなければなりません", file=path)
     name_col = next((c for c in ("name", "名称", "施設名") if c in frame.columns), None)
     names = [str(frame[name_col].iloc[i]) if name_col else f"候補{i + 1}"
              for i in range(len(frame))]
@@ -169,14 +170,15 @@ def _candidates_from_grid(ws: Workspace, spacing: float, layer: str, hub_type: s
                           radius: float, detour: float,
                           limits: SitingLimits = UNBOUNDED) -> Candidates:
     if not 20 <= spacing <= 5_000:
-        raise KenmapError("--candidate-grid must be between 20 and 5,000 metres",
+        raise KenmapError("--candidate-grid は20～5,000メートルにしてください",
                           field="--candidate-grid")
     table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour)
     lacking = set(table.loc[table["lacking"], "code"])
     areas = ws.read_layer(layer)
     areas = areas[areas["code"].isin(lacking)]
     if len(areas) == 0:
-        raise KenmapError(f"no {ws.scheme.layer(layer).label} lacks a hub: no grid to generate")
+        raise KenmapError(f"拠点が不足している{ws.scheme.layer(layer).label}がないため、格子を作り"
+                          "ません")
     minx, miny, maxx, maxy = areas.total_bounds
     # Refuse before making the grid: the points of the bounding box bound the candidates.
     limits.check_candidates(int(areas.geometry.area.sum() / spacing ** 2), "candidate_grid")
@@ -244,22 +246,25 @@ def site(
         catalogue.get(extra)
     radius = radius or type_def.radius_m
     if not radius or radius <= 0:
-        raise KenmapError(f"{type_def.label} has no walking radius; give --radius",
+        raise KenmapError(f"{type_def.label}には徒歩圏の半径がありません。--radius を指定してくださ"
+                          "い",
                           field="--radius")
     if k < 1:
-        raise KenmapError("--k must be at least 1", field="--k")
+        raise KenmapError("--k は1以上にしてください", field="--k")
     limits.check_k(k)
     if solver not in ("exact", "greedy", "auto"):
-        raise KenmapError("--solver must be exact, greedy or auto", field="--solver")
+        raise KenmapError("--solver は exact, greedy, auto のいずれかにしてください",
+                          field="--solver")
     if time_limit <= 0:
-        raise KenmapError("--time-limit must be positive", field="--time-limit")
+        raise KenmapError("--time-limit は正の値にしてください", field="--time-limit")
     # Default: the layer this type is expected on, else the one above the finest (行政区).
     layer = layer or type_def.expected_layer(ws.scheme.keys, ws.get("scheme_preset")) \
         or ws.scheme.keys[max(len(ws.scheme.keys) - 2, 0)]
     ws.scheme.layer(layer)
     sources = sum(x is not None for x in (candidates_file, candidate_grid))
     if sources > 1 or (sources == 1 and candidate_status is not None):
-        raise KenmapError("give one of --candidates, --candidate-status or --candidate-grid")
+        raise KenmapError("--candidates, --candidate-status, --candidate-grid のどれか1つを指定して"
+                          "ください")
     if candidates_file is not None:
         cands = _candidates_from_file(ws, Path(candidates_file))
     elif candidate_grid is not None:
@@ -268,11 +273,11 @@ def site(
     else:
         cands = _candidates_from_hubs(ws, candidate_status or "candidate")
     if len(cands.ids) == 0:
-        raise KenmapError("no candidate sites")
+        raise KenmapError("候補地がありません")
     limits.check_candidates(len(cands.ids), "candidates")
 
     demand = demand_cells(ws, cell)
-    require_pop65(ws, demand, "siting")
+    require_pop65(ws, demand, "配置の検討")
     fixed = _fixed_hubs(ws, hub_type, also or [])
     walk = nearest_walk(demand, fixed, detour)
     pop65 = np.nan_to_num(demand.pop65)
@@ -280,9 +285,9 @@ def site(
     before = float(pop65[before_mask].sum())
     open_rows = np.flatnonzero(~before_mask & (pop65 > 0))
     if len(open_rows) == 0:
-        raise KenmapError(f"every older resident with a known count is already within "
-                          f"{radius:.0f} m of a hub of the type: there is nothing for new sites "
-                          "to add (no optimum is reported on zero demand)", field="--radius")
+        raise KenmapError(f"人数のわかっている65歳以上の人はすべて、すでにこの種類の拠点から "
+                          f"{radius:.0f} m 以内にいます: 新しい拠点で増える分がありません"
+                          "（需要が0なので最適解は出しません）", field="--radius")
     if limits.max_pairs is not None:
         # Each candidate reaches about π(R/detour)² / cell² cells: bound the matrix first.
         per = np.pi * (radius / detour) ** 2 / cell ** 2

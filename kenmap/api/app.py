@@ -127,13 +127,13 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
         if token is None:
-            raise AccessError("this server is read-only (start it with --token-file or "
-                              "KENMAP_TOKEN to allow edits)")
+            raise AccessError("このサーバーは読み取り専用です（編集を許すには --token-file か "
+                              "KENMAP_TOKEN を付けて起動してください）")
         scheme, _, given = (authorization or "").partition(" ")
         if scheme != "Bearer" or not hmac.compare_digest(given.strip().encode(),
                                                          token.encode()):
-            raise AuthenticationError("a valid bearer token is required "
-                                      "(Authorization: Bearer TOKEN)", field="Authorization")
+            raise AuthenticationError("有効な bearer トークンが必要です"
+                                      "（Authorization: Bearer TOKEN）", field="Authorization")
 
     writer = [Depends(require_token)]
 

@@ -14,14 +14,14 @@ def read_token(token_file: Path | None) -> str | None:
     """The bearer token from a file or ``KENMAP_TOKEN``; None means read-only."""
     if token_file is not None:
         if not token_file.exists():
-            raise KenmapError("token file not found", file=token_file)
+            raise KenmapError("トークンファイルが見つかりません", file=token_file)
         token = token_file.read_text(encoding="utf-8").strip()
         if len(token) < 16:
-            raise KenmapError("token must be at least 16 characters", file=token_file)
+            raise KenmapError("トークンは16文字以上にしてください", file=token_file)
         return token
     token = os.environ.get("KENMAP_TOKEN", "").strip()
     if token and len(token) < 16:
-        raise KenmapError("KENMAP_TOKEN must be at least 16 characters")
+        raise KenmapError("KENMAP_TOKEN は16文字以上にしてください")
     return token or None
 
 

@@ -44,8 +44,9 @@ def saved_upload(stream: BinaryIO, filename: str | None, *, limit: int, max_expa
     name = safe_name(filename)
     suffix = PurePath(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise KenmapError(f"upload '{name}' must be one of {', '.join(sorted(UPLOAD_SUFFIXES))} "
-                          "(a shapefile goes zipped)", field="file")
+        raise KenmapError(f"アップロード「{name}」は {', '.join(sorted(UPLOAD_SUFFIXES))} "
+                          "のいずれかにしてください（シェープファイルは zip にまとめます）",
+                          field="file")
     folder = tempfile.mkdtemp(prefix="kenmap-upload-")
     try:
         target = Path(folder) / name
@@ -54,18 +55,19 @@ def saved_upload(stream: BinaryIO, filename: str | None, *, limit: int, max_expa
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise TooLargeError(f"upload is larger than {limit:,} bytes", file=name,
+                    raise TooLargeError(f"アップロードが {limit:,} バイトを超えています", file=name,
                                         field="file")
                 out.write(chunk)
         if size == 0:
-            raise KenmapError("upload is empty", file=name, field="file")
+            raise KenmapError("アップロードが空です", file=name, field="file")
         if suffix in (".zip", ".xlsx"):
             check_zip(target, max_total=max_expanded)
         if max_rows is not None:
             rows = count_rows(target)
             if rows > max_rows:
-                raise TooLargeError(f"{rows:,} rows: more than one import may hold "
-                                    f"({max_rows:,}); split the file", file=name,
+                raise TooLargeError(f"{rows:,}行あり、1回の取り込みの上限"
+                                    f"（{max_rows:,}行）を超えます。ファイルを分けてください",
+                                    file=name,
                                     field="file")
         yield target
     finally:

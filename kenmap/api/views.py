@@ -147,7 +147,7 @@ class Views:
     def _check_layer(self, ws: Workspace, layer: str) -> None:
         ws.scheme.layer(layer)
         if layer not in filled_layers(ws):
-            raise NotFoundError(f"layer {layer} has no areas")
+            raise NotFoundError(f"レイヤ {layer} に区域がありません")
 
     def areas_geojson(self, layer: str, full: bool) -> bytes:
         """The areas of ``layer`` with their stats as GeoJSON (EPSG:4326), simplified for
@@ -194,7 +194,7 @@ class Views:
             stats = layer_stats(ws, layer)
             match = stats[stats["code"] == code]
             if len(match) == 0:
-                raise NotFoundError(f"no area {code} in layer {layer}")
+                raise NotFoundError(f"レイヤ {layer} に区域 {code} はありません")
             mine = records(match)[0]
             upper = parent_layer(ws, layer)
             parent = None

@@ -115,19 +115,19 @@ def main() -> None:
                 show()
             sys.exit(int(getattr(exc, "exit_code", 2)))
         message = " ".join(str(exc.format_message()).split())
-        typer.echo(f"kenmap: error: {message} (see 'kenmap --help')", err=True)
+        typer.echo(f"kenmap: エラー: {message}（'kenmap --help' を参照）", err=True)
         sys.exit(2)
     except typer.Abort:
-        typer.echo("kenmap: aborted", err=True)
+        typer.echo("kenmap: 中止しました", err=True)
         sys.exit(1)
     except KenmapError as exc:
-        typer.echo(f"kenmap: error: {exc}", err=True)
+        typer.echo(f"kenmap: エラー: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:
         if os.environ.get("KENMAP_DEBUG"):
             raise
-        typer.echo(f"kenmap: internal error: {type(exc).__name__}: {exc} "
-                   "(set KENMAP_DEBUG=1 for details)", err=True)
+        typer.echo(f"kenmap: 内部エラー: {type(exc).__name__}: {exc}"
+                   "（詳細は KENMAP_DEBUG=1 を設定して確認）", err=True)
         sys.exit(1)
     if isinstance(code, int) and code != 0:
         sys.exit(code)

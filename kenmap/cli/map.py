@@ -48,7 +48,7 @@ def map_cmd(
         typer.echo(f"Index: {result['index']}")
         return
     if layer is None:
-        raise KenmapError("give --layer KEY or --all", field="--layer")
+        raise KenmapError("--layer KEY か --all を指定してください", field="--layer")
     target = out or Path(f"{layer}.html")
     facts = write_layer_page(ws, layer, options, target)
     typer.echo(f"Wrote {target} ({facts['areas']} areas, {facts['lacking']} lacking, "
@@ -62,11 +62,11 @@ def map_cmd(
 def _read_siting(path: Path) -> dict[str, object]:
     from kenmap.model.files import read_json
 
-    data = read_json(path, "siting result")
+    data = read_json(path, "配置結果")
     if not isinstance(data, dict) or not isinstance(data.get("sites"), list):
-        raise KenmapError("not a siting result (no 'sites' list)", file=path)
+        raise KenmapError("配置結果ではありません（'sites' の一覧がありません）", file=path)
     for i, site in enumerate(data["sites"], start=1):
         if not isinstance(site, dict) or not all(
                 isinstance(site.get(k), (int, float)) for k in ("lon", "lat")):
-            raise KenmapError("site needs numeric lon and lat", file=path, row=i)
+            raise KenmapError("候補地には数値の lon と lat が必要です", file=path, row=i)
     return data

@@ -49,7 +49,7 @@ def emit(data: dict[str, object], lines: list[str], fmt: str) -> None:
     elif fmt == "text":
         say(lines)
     else:
-        raise KenmapError(f"unknown format '{fmt}' (text or json)", field="--format")
+        raise KenmapError(f"形式「{fmt}」は使えません（text か json）", field="--format")
 
 
 def layer_key(ws: Any, value: str | None, option: str = "--layer") -> str | None:

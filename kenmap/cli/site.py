@@ -49,9 +49,9 @@ def site(
 
     # Checked before any work: with --apply the hubs are written before the result is.
     if out is not None and out.is_dir():
-        raise KenmapError("is a folder; give a file name", file=out, field="--out")
+        raise KenmapError("フォルダです。ファイル名を指定してください", file=out, field="--out")
     if out is not None and not out.parent.exists():
-        raise KenmapError("folder does not exist", file=out.parent, field="--out")
+        raise KenmapError("フォルダがありません", file=out.parent, field="--out")
     ws = Workspace.open(workspace)
     hub_type = type_key(ws, hub_type) or hub_type
     layer = layer_key(ws, layer)

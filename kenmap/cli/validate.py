@@ -21,8 +21,8 @@ def validate(
         expected = f" (expected {info['expected']})" if info["expected"] else ""
         lines.append(f"{info['label']} ({key}): {info['count']} areas{expected}, "
                      f"{info['errors']} errors, {info['warnings']} warnings")
-    lines += [f"error: {e['message']}" for e in result.errors]
-    lines += [f"warning: {w['message']}" for w in result.warnings]
+    lines += [f"エラー: {e['message']}" for e in result.errors]
+    lines += [f"警告: {w['message']}" for w in result.warnings]
     lines.append("OK: layers tile and nest" if result.ok else
                  f"FAILED: {len(result.errors)} error(s)")
     emit(result.to_json(), lines, format)

@@ -37,7 +37,7 @@ def parse_crs(value: str | int, *, what: str = "--crs") -> CRS:
     try:
         return CRS.from_epsg(int(text)) if text.isdigit() else CRS.from_user_input(text)
     except (CRSError, ValueError) as exc:
-        raise KenmapError(f"{what} '{value}' is not a coordinate reference system") from exc
+        raise KenmapError(f"{what} '{value}' は座標系ではありません") from exc
 
 
 def epsg_of(crs: CRS | None) -> int | None:

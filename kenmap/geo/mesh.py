@@ -17,14 +17,15 @@ def mesh_box(code: str) -> tuple[float, float, float, float]:
     """(west, south, east, north) in degrees of a mesh code."""
     text = str(code).strip()
     if not text.isdigit() or len(text) not in MESH_SIZES:
-        raise ValueError(f"'{code}' is not a JIS X 0410 mesh code (4, 6, 8, 9 or 10 digits)")
+        raise ValueError(f"「{code}」は JIS X 0410 のメッシュコード（4, 6, 8, 9, 10桁）ではありませ"
+                         "ん")
     lat = int(text[0:2]) / 1.5
     lon = int(text[2:4]) + 100.0
     dlat, dlon = 2 / 3, 1.0
     if len(text) >= 6:
         a, b = int(text[4]), int(text[5])
         if a > 7 or b > 7:
-            raise ValueError(f"'{code}': 2nd mesh digits must be 0–7")
+            raise ValueError(f"「{code}」: 2次メッシュの数字は0–7でなければなりません")
         dlat, dlon = dlat / 8, dlon / 8
         lat, lon = lat + a * dlat, lon + b * dlon
     if len(text) >= 8:
@@ -34,7 +35,7 @@ def mesh_box(code: str) -> tuple[float, float, float, float]:
     for digit in text[8:]:
         q = int(digit)
         if q not in (1, 2, 3, 4):
-            raise ValueError(f"'{code}': sub-mesh digits must be 1–4")
+            raise ValueError(f"「{code}」: 分割メッシュの数字は1–4でなければなりません")
         dlat, dlon = dlat / 2, dlon / 2
         lat += dlat if q in (3, 4) else 0
         lon += dlon if q in (2, 4) else 0

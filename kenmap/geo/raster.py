@@ -17,20 +17,20 @@ def raster_cells(path: Path, band: int = 1) -> gpd.GeoDataFrame:
     from rasterio.errors import RasterioIOError
 
     if not path.exists():
-        raise KenmapError("file not found", file=path)
+        raise KenmapError("ファイルが見つかりません", file=path)
     try:
         with rasterio.open(path) as src:
             if src.crs is None:
-                raise KenmapError("raster has no coordinate reference system", file=path)
+                raise KenmapError("ラスタに座標系がありません", file=path)
             if band < 1 or band > src.count:
-                raise KenmapError(f"raster has {src.count} band(s)", file=path, field="--band")
+                raise KenmapError(f"ラスタのバンドは{src.count}個です", file=path, field="--band")
             data = src.read(band, masked=True).astype(float)
             transform, crs = src.transform, src.crs
     except RasterioIOError as exc:
-        raise KenmapError(f"not a readable raster ({exc})", file=path) from exc
+        raise KenmapError(f"読み込めるラスタではありません（{exc}）", file=path) from exc
     values = np.ma.filled(data, np.nan)
     if np.nanmin(values, initial=0) < 0:
-        raise KenmapError("raster holds negative counts", file=path)
+        raise KenmapError("ラスタに負の人数があります", file=path)
     rows, cols = np.nonzero(np.nan_to_num(values) > 0)
     # Pixel corners through the affine transform (handles north-up and rotated grids).
     a, b, c, d, e, f = transform.a, transform.b, transform.c, transform.d, transform.e, \

@@ -34,14 +34,16 @@ def check_zip(path: Path, *, max_total: int = ZIP_MAX_TOTAL) -> list[str]:
                 parts = PurePosixPath(name.replace("\\", "/")).parts
                 if name.startswith(("/", "\\")) or ".." in parts or \
                         (len(name) > 1 and name[1] == ":"):
-                    raise KenmapError(f"zip entry '{name}' has an unsafe path; refused", file=path)
+                    raise KenmapError(f"zip の中の「{name}」のパスが安全ではないため、受け付けませ"
+                                      "ん", file=path)
                 total += info.file_size
                 if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
                     raise KenmapError(
-                        f"zip entry '{name}' expands {info.file_size // info.compress_size}× "
-                        "(a zip bomb?); refused", file=path)
+                        f"zip の中の「{name}」は展開すると {info.file_size // info.compress_size}× "
+                        "に"
+                        "なります（zip 爆弾？）。受け付けません", file=path)
             if total > max_total:
-                raise TooLargeError(f"zip archive expands to {total:,} bytes; refused",
+                raise TooLargeError(f"zip を展開すると {total:,} バイトになります。受け付けません",
                                     file=path)
             inflated = 0
             for info in infos:
@@ -53,11 +55,12 @@ def check_zip(path: Path, *, max_total: int = ZIP_MAX_TOTAL) -> list[str]:
                         seen += len(chunk)
                         inflated += len(chunk)
                         if seen > info.file_size or inflated > max_total:
-                            raise TooLargeError(f"zip entry '{info.filename}' holds more than "
-                                                "it declares (a zip bomb?); refused", file=path)
+                            raise TooLargeError(f"zip の中の「{info.filename}」は申告より"
+                                                "大きな中身を持っています（zip 爆弾？）。受け付けま"
+                                                "せん", file=path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError,
             NotImplementedError, RuntimeError) as exc:
-        raise KenmapError(f"not a valid zip archive ({str(exc)[:80]})", file=path) from exc
+        raise KenmapError(f"正しい zip ではありません（{str(exc)[:80]}）", file=path) from exc
     return [i.filename for i in infos if not i.is_dir()]
 
 
@@ -69,7 +72,8 @@ def check_geopackage(path: Path, *, max_seconds: float = 10.0) -> None:
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
     except sqlite3.Error as exc:
-        raise KenmapError("not a readable vector file (not a GeoPackage)", file=path) from exc
+        raise KenmapError("読み込めるベクタファイルではありません（GeoPackage ではありません）",
+                          file=path) from exc
     deadline = time.monotonic() + max_seconds
     con.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     try:
@@ -79,13 +83,14 @@ def check_geopackage(path: Path, *, max_seconds: float = 10.0) -> None:
             "SELECT table_name FROM gpkg_contents WHERE data_type IN ('features', "
             "'attributes')")]
     except sqlite3.Error as exc:
-        raise KenmapError("not a readable vector file (not a GeoPackage)", file=path) from exc
+        raise KenmapError("読み込めるベクタファイルではありません（GeoPackage ではありません）",
+                          file=path) from exc
     finally:
         con.close()
     bad = [name for name in layers if name in views]
     if bad:
-        raise KenmapError(f"layer '{bad[0]}' is an SQL view, not a table; views are not "
-                          "accepted (export the layer as a table)", file=path)
+        raise KenmapError(f"レイヤ「{bad[0]}」はテーブルではなく SQL ビューです。ビューは"
+                          "受け付けません（レイヤをテーブルとして書き出してください）", file=path)
 
 
 def count_rows(path: Path) -> int:
@@ -113,6 +118,6 @@ def count_rows(path: Path) -> int:
             for layer, _ in pyogrio.list_layers(gdal_path):
                 total += max(0, int(pyogrio.read_info(gdal_path, layer=str(layer))["features"]))
         except Exception as exc:
-            raise KenmapError(f"not a readable vector file ({str(exc)[:80]})",
+            raise KenmapError(f"読み込めるベクタファイルではありません（{str(exc)[:80]}）",
                               file=path.name) from exc
     return total

@@ -18,8 +18,9 @@ def decode_text(raw: bytes, encoding: str | None, path: str | Path) -> tuple[str
             return raw.decode(cand), cand
         except (UnicodeDecodeError, LookupError):
             continue
-    raise KenmapError("text is neither UTF-8 nor cp932 (Shift_JIS); give --encoding"
-                      if not encoding else f"text is not valid {encoding}", file=path)
+    raise KenmapError("文字コードが UTF-8 でも cp932（Shift_JIS）でもありません。--encoding を指定"
+                      "してください"
+                      if not encoding else f"文字列が {encoding} として正しくありません", file=path)
 
 
 def read_table(path: str | Path, *, encoding: str | None = None, header_rows: int = 1,
@@ -27,7 +28,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, header_rows: in
     """A CSV or Excel table with every cell as text (counts are parsed by the caller)."""
     path = Path(path)
     if not path.exists():
-        raise KenmapError("file not found", file=path)
+        raise KenmapError("ファイルが見つかりません", file=path)
     suffix = path.suffix.lower()
     header = list(range(header_rows)) if header_rows > 1 else 0
     try:
@@ -39,5 +40,5 @@ def read_table(path: str | Path, *, encoding: str | None = None, header_rows: in
             return pd.read_csv(io.StringIO(text), dtype=str, header=header, sep=sep,
                                keep_default_na=False, skipinitialspace=True)
     except (ValueError, pd.errors.ParserError) as exc:
-        raise KenmapError(f"cannot read table ({str(exc).splitlines()[0]})", file=path) from exc
-    raise KenmapError("unsupported table type (expected .csv or .xlsx)", file=path)
+        raise KenmapError(f"表を読み込めません（{str(exc).splitlines()[0]}）", file=path) from exc
+    raise KenmapError("対応していない表の形式です（.csv か .xlsx）", file=path)

@@ -51,9 +51,9 @@ def _sidecar(shp: Path, suffix: str) -> Path | None:
 def _datasets(path: Path) -> list[tuple[str, str, str | None]]:
     """(GDAL path, display name, .cpg encoding or None) for each dataset in ``path``."""
     if not path.exists():
-        raise KenmapError("file not found", file=path)
+        raise KenmapError("ファイルが見つかりません", file=path)
     if path.is_dir():
-        raise KenmapError("is a folder, not a file", file=path)
+        raise KenmapError("ファイルではなくフォルダです", file=path)
     suffix = path.suffix.lower()
     if suffix == ".zip":
         names = check_zip(path)
@@ -64,33 +64,35 @@ def _datasets(path: Path) -> list[tuple[str, str, str | None]]:
             if PurePosixPath(low).suffix not in VECTOR_SUFFIXES or "__macosx" in low:
                 continue
             if low.endswith(".gpkg"):
-                raise KenmapError(f"'{name}': a GeoPackage inside a zip is not read; unzip it "
-                                  "and give the .gpkg itself", file=path)
+                raise KenmapError(f"「{name}」: zip の中の GeoPackage は読めません。展開して "
+                                  ".gpkg そのものを指定してください", file=path)
             cpg: str | None = None
             if low.endswith(".shp"):
                 stem = low[:-4]
                 for side in (".dbf", ".shx"):
                     if stem + side not in lower:
-                        raise KenmapError(f"shapefile '{name}' has no {side} beside it", file=path)
+                        raise KenmapError(f"シェープファイル「{name}」と同じ場所に {side} がありま"
+                                          "せん", file=path)
                 if stem + ".cpg" in lower:
                     with zipfile.ZipFile(path) as zf:
                         cpg = zf.read(lower[stem + ".cpg"]).decode("ascii", "replace").strip()
             found.append((f"/vsizip/{path.resolve()}/{name}", f"{path.name}/{name}", cpg))
         if not found:
-            raise KenmapError("zip archive contains no shapefile, GeoPackage, GeoJSON or "
-                              "FlatGeobuf", file=path)
+            raise KenmapError("zip の中にシェープファイル, GeoPackage, GeoJSON, "
+                              "FlatGeobuf のいずれもありません", file=path)
         return found
     if suffix not in VECTOR_SUFFIXES:
         raise KenmapError(
-            "unsupported file type (expected .shp, .zip, .gpkg, .geojson, .json, .topojson or "
-            ".fgb)", file=path)
+            "対応していないファイル形式です（.shp, .zip, .gpkg, .geojson, .json, .topojson, "
+            ".fgb のいずれか）", file=path)
     cpg = None
     if suffix == ".gpkg":
         check_geopackage(path)
     if suffix == ".shp":
-        for side, what in ((".dbf", "attribute table"), (".shx", "index")):
+        for side, what in ((".dbf", "属性表"), (".shx", "索引")):
             if _sidecar(path, side) is None:
-                raise KenmapError(f"shapefile has no {side} ({what}) beside it", file=path)
+                raise KenmapError(f"シェープファイルと同じ場所に {side}（{what}）がありません",
+                                  file=path)
         cpg_path = _sidecar(path, ".cpg")
         if cpg_path is not None:
             cpg = cpg_path.read_text(encoding="ascii", errors="replace").strip()
@@ -130,7 +132,8 @@ def _decode_strings(
             break
         if chosen is None:
             raise KenmapError(
-                "text is neither UTF-8 nor cp932 (Shift_JIS); give --encoding", file=display)
+                "文字コードが UTF-8 でも cp932（Shift_JIS）でもありません。--encoding を指定してく"
+                "ださい", file=display)
         detected = True
     else:
         chosen = _normalise_encoding(encoding)
@@ -145,7 +148,7 @@ def _decode_strings(
                     decoded.append(value.encode("latin-1").decode(chosen))
                 except (UnicodeDecodeError, LookupError) as exc:
                     raise KenmapError(
-                        f"text is not valid {chosen}", file=display,
+                        f"文字列が {chosen} として正しくありません", file=display,
                         row=int(out[ROW].iloc[i]), field=str(col).encode("latin-1").decode(
                             chosen, "replace")) from exc
             else:
@@ -155,7 +158,7 @@ def _decode_strings(
         out.columns = [c if c in ("geometry", ROW) else str(c).encode("latin-1").decode(chosen)
                        for c in out.columns]
     except (UnicodeDecodeError, LookupError) as exc:
-        raise KenmapError(f"field names are not valid {chosen}", file=display) from exc
+        raise KenmapError(f"項目名が {chosen} として正しくありません", file=display) from exc
     return out, chosen, detected
 
 
@@ -172,11 +175,13 @@ def _utf8_copy(path: Path, encoding: str | None) -> tuple[Path, str] | None:
             return None
         except UnicodeDecodeError:
             if chosen == "utf-8":
-                raise KenmapError("text is not valid UTF-8; give --encoding", file=path) from None
+                raise KenmapError("文字列が UTF-8 として正しくありません。--encoding を指定してくだ"
+                                  "さい", file=path) from None
     try:
         text = raw.decode(chosen or "cp932")
     except (UnicodeDecodeError, LookupError) as exc:
-        raise KenmapError("text is neither UTF-8 nor cp932 (Shift_JIS); give --encoding",
+        raise KenmapError("文字コードが UTF-8 でも cp932（Shift_JIS）でもありません。--encoding を"
+                          "指定してください",
                           file=path) from exc
     import tempfile
 
@@ -197,23 +202,24 @@ def check_coordinates(frame: gpd.GeoDataFrame, display: str) -> None:
     bad = ~np.isfinite(coords).all(axis=1)
     if bad.any():
         i = int(index[np.argmax(bad)])
-        raise KenmapError("a coordinate is not a number (NaN or Infinity)", file=display,
+        raise KenmapError("座標が数値ではありません（NaN または Infinity）", file=display,
                           row=int(frame[ROW].iloc[i]))
     if frame.crs is None or not frame.crs.is_geographic or len(coords) == 0:
         return
     x, y = coords[:, 0], coords[:, 1]
     japan_swapped = (x > 20) & (x < 46) & (y > 122) & (y < 154)
     if japan_swapped.mean() > 0.5:
-        raise KenmapError("longitude and latitude look swapped (latitudes around "
-                          f"{np.median(y):.0f}°, longitudes around {np.median(x):.0f}°); "
-                          "the file must list longitude first", file=display)
+        raise KenmapError("経度と緯度が入れ替わっているようです（緯度が約"
+                          f"{np.median(y):.0f}°、経度が約{np.median(x):.0f}°）。"
+                          "ファイルでは経度を先に書く必要があります", file=display)
     outside = (np.abs(x) > 180) | (np.abs(y) > 90)
     if outside.any():
         i = int(index[np.argmax(outside)])
         raise KenmapError(
-            f"coordinates such as ({x[np.argmax(outside)]:.6g}, {y[np.argmax(outside)]:.6g}) "
-            f"are not longitude/latitude although the file's CRS is {frame.crs.name}: the file "
-            "is probably in a projected CRS (give it with --crs, e.g. --crs 6673 or 3857)",
+            f"ファイルの座標系は {frame.crs.name} ですが、({x[np.argmax(outside)]:.6g},"
+            f" {y[np.argmax(outside)]:.6g}) "
+            f"のような座標は経度・緯度ではありません: ファイルはおそらく投影座標系です"
+            "（--crs で指定してください。例: --crs 6673 や 3857）",
             file=display, row=int(frame[ROW].iloc[i]))
 
 
@@ -222,7 +228,8 @@ def _choose_layer(layers: Any, wanted: str | None, display: str) -> str:
     names = [str(name) for name, _ in layers]
     if wanted is not None:
         if wanted not in names:
-            raise KenmapError(f"no layer '{wanted}'; the file holds {', '.join(names)}",
+            raise KenmapError(f"レイヤ「{wanted}」はありません。ファイルにあるレイヤ:"
+                              f" {', '.join(names)}",
                               file=display, field="--layer-name")
         return wanted
     if len(names) == 1:
@@ -230,8 +237,8 @@ def _choose_layer(layers: Any, wanted: str | None, display: str) -> str:
     polygons = [str(name) for name, kind in layers if "POLYGON" in str(kind).upper()]
     if len(polygons) == 1:
         return polygons[0]
-    raise KenmapError(f"the file holds {len(names)} layers ({', '.join(names)}); choose one "
-                      "with --layer-name", file=display, field="--layer-name")
+    raise KenmapError(f"ファイルに{len(names)}個のレイヤ（{', '.join(names)}）があります。"
+                      "--layer-name で1つ選んでください", file=display, field="--layer-name")
 
 
 def _plainly_lonlat(frame: gpd.GeoDataFrame, gdal_path: str) -> bool:
@@ -284,14 +291,16 @@ def read_vector(
         for source in found:
             source.path = str(path)
             source.encoding, source.encoding_detected = transcoded[1], encoding is None
-            source.notes.append(f"text read as {transcoded[1]} (the file is not UTF-8)")
+            source.notes.append(f"文字列を {transcoded[1]} として読みました（ファイルは UTF-8 では"
+                                "ありません）")
         return found
     datasets = _datasets(path)
     if layer_name is not None and len(datasets) > 1:  # a zip of shapefiles: choose one
         chosen = [d for d in datasets if PurePosixPath(d[1]).stem == layer_name]
         if not chosen:
             names = [PurePosixPath(d[1]).stem for d in datasets]
-            raise KenmapError(f"no layer '{layer_name}'; the file holds {', '.join(names)}",
+            raise KenmapError(f"レイヤ「{layer_name}」はありません。ファイルにあるレイヤ:"
+                              f" {', '.join(names)}",
                               file=path, field="--layer-name")
         datasets, layer_name = chosen, None
     for gdal_path, display, cpg in datasets:
@@ -300,7 +309,7 @@ def read_vector(
         try:
             layers = pyogrio.list_layers(gdal_path)
             if len(layers) == 0:
-                raise KenmapError("contains no layer", file=display)
+                raise KenmapError("レイヤがありません", file=display)
             frame = pyogrio.read_dataframe(
                 gdal_path,
                 layer=_choose_layer(layers, layer_name, display),
@@ -309,16 +318,19 @@ def read_vector(
             )
         except (DataSourceError, DataLayerError) as exc:
             detail = str(exc).split("\n")[0]
-            raise KenmapError(f"not a readable vector file ({detail})", file=display) from exc
+            raise KenmapError(f"読み込めるベクタファイルではありません（{detail}）",
+                              file=display) from exc
         except UnicodeDecodeError as exc:
-            raise KenmapError("text cannot be decoded; give --encoding", file=display) from exc
+            raise KenmapError("文字列を読み取れません。--encoding を指定してください",
+                              file=display) from exc
         except KenmapError:
             raise
         except Exception as exc:
             detail = str(exc).split("\n")[0][:120]
-            raise KenmapError(f"not a readable vector file ({detail})", file=display) from exc
+            raise KenmapError(f"読み込めるベクタファイルではありません（{detail}）",
+                              file=display) from exc
         if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame:
-            raise KenmapError("has no geometry", file=display)
+            raise KenmapError("形状がありません", file=display)
         frame[ROW] = range(1, len(frame) + 1)
         notes: list[str] = []
         if raw:
@@ -330,18 +342,19 @@ def read_vector(
         if crs is not None:
             target: CRS = parse_crs(crs)
             if frame.crs is not None and epsg_of(target) != file_epsg:
-                notes.append(f"--crs {crs} overrides the file's own CRS {frame.crs.name}")
+                notes.append(f"--crs {crs} でファイル自身の座標系 {frame.crs.name} "
+                             "を上書きしました")
             frame = frame.set_crs(target, allow_override=True)
         elif frame.crs is None and _plainly_lonlat(frame, gdal_path):
             # RFC 7946: GeoJSON (and TopoJSON) coordinates are longitude/latitude; in Japan's
             # range JGD2011 and WGS84 agree to under a metre.
             frame = frame.set_crs(6668)
-            notes.append("no CRS in the file: coordinates are longitude/latitude in Japan's "
-                         "range, read as JGD2011 (EPSG:6668) as GeoJSON/TopoJSON define")
+            notes.append("ファイルに座標系がありません: 座標が日本の範囲の経度・緯度なので、"
+                         "GeoJSON/TopoJSON の定めどおり JGD2011（EPSG:6668）として読みました")
         elif frame.crs is None and require_crs:
             raise KenmapError(
-                "has no coordinate reference system (no .prj); give --crs, e.g. --crs 4612 "
-                "for JGD2000 longitude/latitude", file=display)
+                "座標系がありません（.prj がありません）。--crs を指定してください。"
+                "例: JGD2000 の経度・緯度なら --crs 4612", file=display)
         check_coordinates(frame, display)
         sources.append(VectorSource(display, frame, used, detected, epsg_of(frame.crs), notes))
     return sources

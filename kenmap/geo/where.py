@@ -24,7 +24,7 @@ def _literal(node: ast.AST, expr: str) -> Any:
     try:
         return ast.literal_eval(node)
     except ValueError as exc:
-        raise KenmapError(f"--where '{expr}': expected a literal value") from exc
+        raise KenmapError(f"--where '{expr}': 値（リテラル）が必要です") from exc
 
 
 def _coerce(column: pd.Series, value: Any) -> Any:
@@ -41,10 +41,10 @@ def _coerce(column: pd.Series, value: Any) -> Any:
 
 def _column(df: pd.DataFrame, node: ast.AST, expr: str) -> pd.Series:
     if not isinstance(node, ast.Name):
-        raise KenmapError(f"--where '{expr}': the left side must be a field name")
+        raise KenmapError(f"--where '{expr}': 左辺は項目名でなければなりません")
     if node.id not in df.columns:
         fields = ", ".join(str(c) for c in df.columns if c != "geometry")
-        raise KenmapError(f"--where: no such field (fields: {fields})", field=node.id)
+        raise KenmapError(f"--where: その項目はありません（項目: {fields}）", field=node.id)
     return df[node.id]
 
 
@@ -78,8 +78,8 @@ def _evaluate(df: pd.DataFrame, node: ast.AST, expr: str) -> pd.Series:
         method = col.str.startswith if node.func.attr == "startswith" else col.str.endswith
         return method(prefix).fillna(False).astype(bool)
     raise KenmapError(
-        f"--where '{expr}': only comparisons such as FIELD == 'value', FIELD in ('a', 'b'), "
-        "FIELD.startswith('x'), joined by and/or/not, are supported"
+        f"--where '{expr}': 使えるのは FIELD == 'value', FIELD in ('a', 'b'), "
+        "FIELD.startswith('x') のような比較を and/or/not でつないだものだけです"
     )
 
 
@@ -88,6 +88,6 @@ def filter_rows(df: pd.DataFrame, expr: str) -> pd.DataFrame:
     try:
         tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError as exc:
-        raise KenmapError(f"--where '{expr}' is not a valid expression") from exc
+        raise KenmapError(f"--where '{expr}' は正しい式ではありません") from exc
     mask = _evaluate(df, tree.body, expr)
     return df[mask.to_numpy(dtype=bool)]

@@ -32,15 +32,16 @@ def _check(ws: Workspace, values: dict[str, Any]) -> None:
     if "type" in values:
         catalogue.get(str(values["type"]))
     if "status" in values and values["status"] not in STATUSES:
-        raise KenmapError(f"status must be one of {', '.join(STATUSES)}", field="status")
+        raise KenmapError(f"status は {', '.join(STATUSES)} のいずれかにしてください",
+                          field="status")
     if "name" in values and not str(values["name"] or "").strip():
-        raise KenmapError("a hub needs a name", field="name")
+        raise KenmapError("拠点には名前が必要です", field="name")
 
 
 def _point(ws: Workspace, lon: float, lat: float) -> tuple[shapely.Point, dict[str, Any]]:
     """The point in the workspace CRS and its area codes; refused outside the city."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise KenmapError(f"({lon}, {lat}) is not a longitude/latitude", field="lon")
+        raise KenmapError(f"({lon}, {lat}) は経度・緯度ではありません", field="lon")
     assert ws.crs_epsg is not None
     point = shapely.Point(*transformer(4326, ws.crs_epsg).transform(lon, lat))
     return point, _areas_of(ws, point, lon=lon, lat=lat)
@@ -50,8 +51,8 @@ def _areas_of(ws: Workspace, point: shapely.Point, *, lon: float | None = None,
               lat: float | None = None) -> dict[str, Any]:
     located = locate(ws, gpd.GeoSeries([point], crs=ws.crs_epsg))
     if located.iloc[0].isna().all():
-        where = f"({lon}, {lat})" if lon is not None else "the point"
-        raise KenmapError(f"{where} is outside the city (longitude and latitude swapped?)",
+        where = f"({lon}, {lat})" if lon is not None else "その地点"
+        raise KenmapError(f"{where} は市域の外です（経度と緯度が入れ替わっていませんか？）",
                           field="lon")
     return {str(k): (None if pd.isna(v) else str(v)) for k, v in located.iloc[0].items()}
 
@@ -82,14 +83,14 @@ def add_hubs(ws: Workspace, hubs: list[tuple[dict[str, Any], shapely.Point | Non
     """Add several hubs all-or-nothing (one transaction): each ``(values, point)`` as for
     :func:`add_hub`."""
     if ws.crs_epsg is None:
-        raise KenmapError("import areas before adding hubs")
+        raise KenmapError("拠点を追加する前に区域を取り込んでください")
     if not hubs:
         return []
     rows = []
     for values, point in hubs:
         for key in ("type", "name", "lon", "lat"):
             if values.get(key) is None:
-                raise KenmapError("required", field=key)
+                raise KenmapError("必須です", field=key)
         values = {**values, "status": values.get("status") or "existing"}
         _check(ws, values)
         if point is None:
@@ -124,13 +125,14 @@ def _current_version(change: Edit, hub_id: int, version: int | None) -> int:
     row = change.con.execute(f'SELECT version FROM "{HUBS}" WHERE id = ?', (hub_id,)
                              ).fetchone() if HUBS in change.ws.tables() else None
     if row is None:
-        raise NotFoundError(f"no hub with id {hub_id}", field="id")
+        raise NotFoundError(f"id {hub_id} の拠点はありません", field="id")
     current = int(row[0])
     if version is None:
-        raise KenmapError("give the version your change is based on", field="version")
+        raise KenmapError("変更の元になった version を指定してください", field="version")
     if version != current:
-        raise ConflictError(f"hub {hub_id} is at version {current}, your change was based on "
-                            f"version {version}: reload it and try again", field="version")
+        raise ConflictError(f"拠点 {hub_id} は version {current} ですが、変更は "
+                            f"version {version} に基づいています: 読み込み直してもう一度お試しくだ"
+                            "さい", field="version")
     return current
 
 

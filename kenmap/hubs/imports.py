@@ -57,8 +57,8 @@ def _status(value: object, default: str, file: str, row: int) -> str:
     text = str(value).strip()
     text = _STATUS_WORDS.get(text, text.lower())
     if text not in STATUSES:
-        raise KenmapError(f"status '{value}' must be one of {', '.join(STATUSES)} (or 既存/計画/"
-                          "候補)", file=file, row=row, field="status")
+        raise KenmapError(f"status「{value}」は {', '.join(STATUSES)}（または 既存/計画/"
+                          "候補）のいずれかにしてください", file=file, row=row, field="status")
     return text
 
 
@@ -73,7 +73,8 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
         wrong = ~kinds.isin(["Point", "MultiPoint"]) | frame.geometry.isna()
         if wrong.any():
             i = int(np.flatnonzero(wrong.to_numpy())[0])
-            raise KenmapError(f"hubs must be points; this is a {kinds.iloc[i]}", file=path,
+            raise KenmapError(f"拠点は点でなければなりません。これは {kinds.iloc[i]} です",
+                              file=path,
                               row=int(frame[ROW].iloc[i]))
         frame["geometry"] = frame.geometry.centroid if (kinds == "MultiPoint").any() \
             else frame.geometry
@@ -84,7 +85,7 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
         xcol, ycol, source_crs = lon_field, lat_field, crs or "6668"
     elif x_field and y_field:
         if not crs:
-            raise KenmapError("--x-field/--y-field need --crs (e.g. 6673 for zone V)",
+            raise KenmapError("--x-field/--y-field には --crs が必要です（例: V系なら 6673）",
                               field="--crs")
         xcol, ycol, source_crs = x_field, y_field, crs
     else:
@@ -97,14 +98,15 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
             table["_lon"], table["_lat"] = "", ""
             found = ("_lon", "_lat")
         if found is None:
-            raise KenmapError("no coordinate columns found; give --lon-field/--lat-field or "
-                              "--x-field/--y-field with --crs (or an area column such as "
-                              "区域コード or 地区 to place hubs in their area)", file=path)
+            raise KenmapError("座標の列が見つかりません。--lon-field/--lat-field か、"
+                              "--x-field/--y-field と --crs を指定してください（または拠点をその区"
+                              "域に置くための"
+                              "区域コード や 地区 のような区域の列）", file=path)
         xcol, ycol = found
         source_crs = crs or "6668"
     for col in (xcol, ycol):
         if col not in table.columns:
-            raise KenmapError("no such column; columns are "
+            raise KenmapError("列がありません。ファイルの列: "
                               f"{listing(_visible(table.columns), 12)}",
                               file=path, field=col)
     coords = {}
@@ -112,8 +114,8 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
              & table[ycol].astype(str).str.strip().isin(["", "nan", "None"]))
     if blank.any() and _area_field(table) is None:
         i = int(np.flatnonzero(blank.to_numpy())[0])
-        raise KenmapError("no coordinates (give them, or an area column such as 区域コード or "
-                          "地区 to place the hub in its area)", file=path,
+        raise KenmapError("座標がありません（座標か、拠点をその区域に置くための 区域コード や "
+                          "地区 のような区域の列を指定してください）", file=path,
                           row=int(table[ROW].iloc[i]), field=xcol)
     for col in (xcol, ycol):
         values = pd.to_numeric(table[col].astype(str).str.strip(), errors="coerce")
@@ -121,7 +123,7 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
         bad = values.isna() | ~np.isfinite(values)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise KenmapError(f"'{table[col].iloc[i]}' is not a coordinate", file=path,
+            raise KenmapError(f"「{table[col].iloc[i]}」は座標ではありません", file=path,
                               row=int(table[ROW].iloc[i]), field=col)
         coords[col] = values.to_numpy(dtype=float)
     target = parse_crs(source_crs)
@@ -131,11 +133,11 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
         if out_of_range.any():
             i = int(np.flatnonzero(out_of_range)[0])
             if abs(lon[i]) <= 90 and abs(lat[i]) <= 180:
-                why = (f"latitude {lat[i]} is impossible: longitude and latitude look "
-                       f"swapped (columns {xcol}, {ycol})")
+                why = (f"緯度 {lat[i]} はありえない値です: 経度と緯度が入れ替わっているようです"
+                       f"（列 {xcol}, {ycol}）")
             else:
-                why = (f"({lon[i]}, {lat[i]}) is not a longitude/latitude; give --x-field/"
-                       "--y-field and --crs for projected coordinates")
+                why = (f"({lon[i]}, {lat[i]}) は経度・緯度ではありません。平面直角座標なら "
+                       "--x-field/--y-field と --crs を指定してください")
             raise KenmapError(why, file=path, row=int(table[ROW].iloc[i]))
     geometry = gpd.points_from_xy(coords[xcol], coords[ycol], crs=target)
     geometry[blank.to_numpy()] = shapely.Point()  # empty: to be placed in the area it names
@@ -175,8 +177,9 @@ def _place_in_areas(ws: Workspace, frame: gpd.GeoDataFrame, path: Path) -> np.nd
             hits = by_name.get(normalise_name(value), [])
             point = hits[0] if len(hits) == 1 else None
         if point is None:
-            raise KenmapError(f"no coordinates, and '{value}' is not the code or the name of "
-                              "one area", file=path, row=int(frame[ROW].iloc[i]), field=field)
+            raise KenmapError(f"座標がなく、「{value}」も1つの区域の"
+                              "コードや名前ではありません",
+                              file=path, row=int(frame[ROW].iloc[i]), field=field)
         geoms[i] = point
     frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
     return placed
@@ -187,15 +190,15 @@ def _types(frame: pd.DataFrame, *, path: Path, hub_type: str | None, type_field:
            ) -> pd.Series:
     if hub_type is not None:
         if hub_type not in known:
-            raise KenmapError(f"unknown hub type '{hub_type}'; known types are "
-                              f"{', '.join(sorted(known))} (add one with 'kenmap types add')",
+            raise KenmapError(f"拠点の種類「{hub_type}」は登録されていません。登録済みの種類: "
+                              f"{', '.join(sorted(known))}（'kenmap types add' で追加できます）",
                               field="--type")  # the option of 'kenmap import hubs'
 
         return pd.Series(hub_type, index=frame.index, dtype=object)
     if type_field is None:
-        raise KenmapError("give --type KEY or --type-field FIELD")
+        raise KenmapError("--type KEY か --type-field FIELD を指定してください")
     if type_field not in frame.columns:
-        raise KenmapError("no such column; columns are "
+        raise KenmapError("列がありません。ファイルの列: "
                           f"{listing(_visible(frame.columns), 12)}",
                           file=path, field=type_field)
     values = frame[type_field].astype(str).str.strip()
@@ -203,15 +206,15 @@ def _types(frame: pd.DataFrame, *, path: Path, hub_type: str | None, type_field:
         return values.astype(object)
     rules = read_table(type_map, encoding=encoding)
     if not {"value", "type"}.issubset(rules.columns):
-        raise KenmapError("type map needs columns value,type[,match] (match: exact, contains, "
-                          "prefix, suffix)", file=type_map)
+        raise KenmapError("種類の対応表には列 value,type[,match] が必要です"
+                          "（match: exact, contains, prefix, suffix）", file=type_map)
     out = pd.Series(None, index=frame.index, dtype=object)
     norm = values.map(normalise_name)
     for i, rule in rules.iterrows():
         how = str(rule.get("match", "") or "exact").strip() or "exact"
         value = normalise_name(rule["value"])
         if str(rule["type"]).strip() not in known:
-            raise KenmapError(f"unknown hub type '{rule['type']}'", file=type_map,
+            raise KenmapError(f"拠点の種類「{rule['type']}」は登録されていません", file=type_map,
                               row=int(str(i)) + 2, field="type")
         if rule["value"] == "*":
             hit = pd.Series(True, index=frame.index)
@@ -224,7 +227,8 @@ def _types(frame: pd.DataFrame, *, path: Path, hub_type: str | None, type_field:
         elif how == "suffix":
             hit = norm.str.endswith(value)
         else:
-            raise KenmapError(f"match '{how}' must be exact, contains, prefix or suffix",
+            raise KenmapError(f"match「{how}」は exact, contains, prefix, suffix のいずれかにしてく"
+                              "ださい",
                               file=type_map, row=int(str(i)) + 2, field="match")
         out[hit & out.isna()] = str(rule["type"]).strip()  # first matching rule wins
     return out
@@ -252,14 +256,15 @@ def import_hubs(
     """Import hubs from a table with coordinates or a point file, all-or-nothing."""
     path = Path(path)
     if status not in STATUSES:
-        raise KenmapError(f"--status must be one of {', '.join(STATUSES)}", field="--status")
+        raise KenmapError(f"--status は {', '.join(STATUSES)} のいずれかにしてください",
+                          field="--status")
     if ws.crs_epsg is None:
-        raise KenmapError("import areas before hubs: hubs are located in the areas")
+        raise KenmapError("拠点の前に区域を取り込んでください: 拠点は区域の中に位置づけられます")
     catalogue = catalogue_of(ws.get("hub_types"))
     frame = _read_points(path, encoding=encoding, lon_field=lon_field, lat_field=lat_field,
                          x_field=x_field, y_field=y_field, crs=crs)
     if len(frame) == 0:
-        raise KenmapError("no hubs in the file", file=path)
+        raise KenmapError("ファイルに拠点がありません", file=path)
     file = str(path)
     types = _types(frame, path=path, hub_type=hub_type, type_field=type_field,
                    type_map=Path(type_map) if type_map else None, known=set(catalogue.types),
@@ -268,19 +273,20 @@ def import_hubs(
         name_field = next((c for c in ("name", "名称", "施設名", "施設・場所名", "拠点名")
                            if c in frame.columns), None)
     if name_field is None or name_field not in frame.columns:
-        raise KenmapError("no name column; give --name-field", file=path, field=name_field)
+        raise KenmapError("名前の列がありません。--name-field を指定してください",
+                          file=path, field=name_field)
     report = Report("")
     unknown = ~types.isin(set(catalogue.types))
     if unknown.all():
-        raise KenmapError(f"no row has a known hub type (values such as "
-                          f"{listing(sorted(set(types.dropna().astype(str)))[:5], 5)}); known "
-                          f"types are {', '.join(catalogue.types)}", file=path,
+        raise KenmapError(f"登録済みの拠点の種類を持つ行がありません（値の例: "
+                          f"{listing(sorted(set(types.dropna().astype(str)))[:5], 5)}）。登録済みの"
+                          f"種類: {', '.join(catalogue.types)}", file=path,
                           field=type_field or "--type")
     if unknown.any():
-        labels = [f"row {r} {n} ({'type blank' if pd.isna(t) or str(t) in ('', 'nan') else t})"
+        labels = [f"{r}行目 {n}（{'種類が空欄' if pd.isna(t) or str(t) in ('', 'nan') else t}）"
                   for r, n, t in zip(frame.loc[unknown, ROW], frame.loc[unknown, name_field],
                                      types[unknown])]
-        report.warnings.append(f"{int(unknown.sum())} row(s) of unknown type left out: "
+        report.warnings.append(f"種類が登録されていない{int(unknown.sum())}行を除きました: "
                                f"{listing(labels)}")
     keep = ~unknown
     frame, types = frame[keep], types[keep]
@@ -293,9 +299,8 @@ def import_hubs(
     # 位置未確定: placed in the area it names; counted for membership, never for distance.
     hubs["position"] = np.where(placed, "area", "exact")
     if placed.any():
-        report.notes.append(f"{int(placed.sum())} hub(s) without coordinates placed in the area "
-                            "they name (位置未確定: counted as inside that area, not for walking "
-                            "distance)")
+        report.notes.append(f"座標のない拠点{int(placed.sum())}件を、記載された区域に置きました"
+                            "（位置未確定: その区域の中として数え、徒歩距離には使いません）")
     for fld, names in OPTIONAL_FIELDS.items():
         col = next((c for c in names if c in frame.columns), None)
         hubs[fld] = frame[col].to_numpy() if col else None
@@ -319,21 +324,23 @@ def import_hubs(
         hint = ""
         try:
             if located_share(ws, swapped.to_crs(ws.crs_epsg)) > 0.5:
-                hint = "; with longitude and latitude swapped they would fall inside: check " \
-                       "which column is which"
+                hint = "。経度と緯度を入れ替えると市域に入ります: " \
+                       "どの列がどちらか確認してください"
         except Exception:  # noqa: BLE001 - swapped values may not even be coordinates
             hint = ""
         if not hint:
-            hint = "; check the coordinate columns and --crs"
-        raise KenmapError(f"{int(outside.sum())} of {len(hubs)} hubs fall outside the city "
-                          f"(e.g. row {int(frame[ROW].iloc[int(np.argmax(outside))])}){hint}",
+            hint = "。座標の列と --crs を確認してください"
+        raise KenmapError(f"拠点{len(hubs)}件のうち{int(outside.sum())}件が市域の外です"
+                          f"（例: {int(frame[ROW].iloc[int(np.argmax(outside))])}行目）{hint}",
                           file=path)
     if outside.any():
-        labels = [f"row {r} {n}" + (f" (担当: {a})" if isinstance(a, str) else "")
+        labels = [f"{r}行目 {n}" + (f"（担当: {a}）" if isinstance(a, str) else "")
                   for r, n, a in zip(hubs.loc[outside, "source_row"], hubs.loc[outside, "name"],
                                      hubs.loc[outside, "responsible"])]
-        report.warnings.append(f"{int(outside.sum())} hub(s) outside the city (kept, in no "
-                               f"area; those naming 担当区域 serve them): {listing(labels)}")
+        report.warnings.append(f"市域の外の拠点{int(outside.sum())}件"
+                               "（残しますが、どの区域にも入りません。"
+                               "担当区域を記載したものはその区域を受け持ちます）: "
+                               f"{listing(labels)}")
     hubs = pd.concat([hubs, located], axis=1)
 
     # Existing hubs are read under the workspace lock, inside the transaction, so an edit or
@@ -349,10 +356,10 @@ def import_hubs(
         dup = _duplicates(combined)
         new_dup = dup & combined["id"].isin(hubs["id"]).to_numpy()
         if new_dup.any():
-            labels = [f"row {r} {n}" for r, n in zip(combined.loc[new_dup, "source_row"],
+            labels = [f"{r}行目 {n}" for r, n in zip(combined.loc[new_dup, "source_row"],
                                                      combined.loc[new_dup, "name"])]
-            report.warnings.append(f"{int(new_dup.sum())} duplicate(s) (same type within "
-                                   f"{DUPLICATE_M:.0f} m of another) left out: "
+            report.warnings.append(f"重複{int(new_dup.sum())}件（同じ種類で"
+                                   f"{DUPLICATE_M:.0f} m 以内）を除きました: "
                                    f"{listing(labels)}")
             combined = combined[~new_dup]
         added = int((combined["id"] >= start_id).sum())
@@ -360,7 +367,7 @@ def import_hubs(
         tx.put("next_hub_id", start_id + len(hubs))
         tx.record("import hubs", file=file, count=added)
     counts = combined[combined["id"] >= start_id]["type"].value_counts()
-    report.title = f"Imported {added} hubs from {path.name}: " + ", ".join(
+    report.title = f"{path.name} から拠点{added}件を取り込みました: " + ", ".join(
         f"{catalogue.types[t].label} {n}" for t, n in counts.items())
     report.facts.update({"count": added, "by_type": {str(k): int(v) for k, v in counts.items()},
                          "outside": int(outside.sum())})

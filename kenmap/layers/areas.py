@@ -47,7 +47,7 @@ def _require_fields(frame: pd.DataFrame, fields: dict[str, str | None], source: 
     for option, name in fields.items():
         if name is not None and name not in frame.columns:
             raise KenmapError(
-                f"no such field (given as {option}); the file's fields are "
+                f"項目がありません（{option} で指定）。ファイルの項目: "
                 f"{', '.join(map(str, available))}", file=source, field=name)
 
 
@@ -62,21 +62,21 @@ def _prepare(
     if where:
         frame = filter_rows(frame, where)
     if len(frame) == 0:
-        raise KenmapError("no features" + (f" match --where {where}" if where else ""),
+        raise KenmapError((f"--where {where} に合う" if where else "") + "地物がありません",
                           file=src.path)
     geom = frame.geometry
     missing = geom.isna() | geom.is_empty
     if missing.any():
         row = int(frame.loc[missing, ROW].iloc[0])
-        raise KenmapError(f"feature has no geometry ({int(missing.sum())} such rows)",
+        raise KenmapError(f"地物に形状がありません（該当 {int(missing.sum())}行）",
                           file=src.path, row=row)
     kinds = geom.geom_type
     wrong = ~kinds.isin(_POLYGON_TYPES)
     if wrong.any():
         row = int(frame.loc[wrong, ROW].iloc[0])
         raise KenmapError(
-            f"geometry is a {kinds[wrong].iloc[0]}, but areas must be polygons "
-            f"({int(wrong.sum())} such rows)", file=src.path, row=row)
+            f"形状が {kinds[wrong].iloc[0]} ですが、区域はポリゴンでなければなりません"
+            f"（該当 {int(wrong.sum())}行）", file=src.path, row=row)
     frame = frame.copy()
     frame[code_field] = code_text(frame[code_field])
     if not keep_water and "HCODE" in frame.columns:
@@ -84,18 +84,18 @@ def _prepare(
         if water.any():
             dropped = frame[water]
             names = [f"{c} {n}" for c, n in zip(dropped[code_field], dropped[name_field])]
-            report.notes.append(f"{src.path}: left out {int(water.sum())} water area row(s) "
-                                f"(HCODE 8154): {listing(names)}")
+            report.notes.append(f"{src.path}: 水面の{int(water.sum())}行を除きました"
+                                f"（HCODE 8154）: {listing(names)}")
             frame = frame[~water]
     frame, merged = estat.dissolve_enclaves(frame, code_field)
     if merged:
         report.notes.append(
-            f"{src.path}: merged enclave parts (KIGO_E) of {len(merged)} code(s): "
-            + listing([f"{c} ({n} parts)" for c, n in merged.items()]))
+            f"{src.path}: 飛び地（KIGO_E）を{len(merged)}コード分まとめました: "
+            + listing([f"{c}（{n}部分）" for c, n in merged.items()]))
     for option, name in (("--code-field", code_field), ("--name-field", name_field)):
         blank = frame[name].isna() | frame[name].astype(str).str.strip().eq("")
         if blank.any():
-            raise KenmapError(f"empty value (given as {option})", file=src.path,
+            raise KenmapError(f"値が空です（{option} で指定）", file=src.path,
                               row=int(frame.loc[blank, ROW].iloc[0]), field=name)
     return frame
 
@@ -154,16 +154,17 @@ def import_areas(
     scheme = ws.scheme
     target_layer = scheme.layer(layer)
     if not files:
-        raise KenmapError("give at least one file to import")
-    report = Report(f"Imported into {target_layer.label} ({layer})")
+        raise KenmapError("取り込むファイルを1つ以上指定してください")
+    report = Report(f"{target_layer.label}（{layer}）に取り込みました")
     parts = []
     for path in files:
         for src in read_vector(path, encoding=encoding, crs=crs, layer_name=layer_name):
             frame = _prepare(src, code_field=code_field, name_field=name_field,
                              parent_field=parent_field, where=where, keep_water=keep_water,
                              report=report)
-            how = "detected" if src.encoding_detected else "given or declared"
-            report.notes.append(f"{src.path}: {len(frame)} areas, text {src.encoding} ({how}), "
+            how = "自動判定" if src.encoding_detected else "指定または宣言"
+            report.notes.append(f"{src.path}: {len(frame)}区域、文字コード {src.encoding}（{how}）"
+                                "、"
                                 f"{crs_label(src.source_epsg)}")
             report.notes.extend(src.notes)
             parts.append(_as_areas(frame, code_field, name_field, parent_field, src.path))
@@ -173,11 +174,11 @@ def import_areas(
     if epsg is None:
         sample = [c for p in parts for c in p["code"].head(200)]
         epsg = zone_epsg or choose_zone(parts[0], prefecture_from_codes(sample))
-        report.notes.append(f"workspace CRS set to {crs_label(epsg)}"
-                            + (" (from --zone)" if zone_epsg else " (zone containing the data)"))
+        report.notes.append(f"ワークスペースの座標系を {crs_label(epsg)} にしました"
+                            + ("（--zone から）" if zone_epsg else "（データを含む系）"))
     elif zone_epsg and zone_epsg != epsg:
-        raise KenmapError(f"this workspace is stored in {crs_label(epsg)}; --zone cannot change "
-                          "it", field="--zone")
+        raise KenmapError(f"このワークスペースは {crs_label(epsg)} で保存されています。"
+                          "--zone では変更できません", field="--zone")
     areas = pd.concat([p.to_crs(epsg) for p in parts], ignore_index=True)
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=epsg)
 
@@ -191,24 +192,24 @@ def import_areas(
         first = areas[dup].sort_values("code")
         code = first["code"].iloc[0]
         rows = first[first["code"] == code]
-        where_rows = ", ".join(f"{f} row {r}" for f, r in zip(rows["source_file"],
+        where_rows = ", ".join(f"{f} {r}行目" for f, r in zip(rows["source_file"],
                                                              rows["source_row"]))
         raise KenmapError(
-            f"duplicate code '{code}' ({where_rows}); {int(areas['code'].duplicated().sum())} "
-            "duplicate(s) in all — codes must be unique within a layer",
+            f"コード「{code}」が重複しています（{where_rows}）。重複は全部で"
+            f"{int(areas['code'].duplicated().sum())}件です。コードはレイヤの中で一意でなければなりません",
             file=str(rows["source_file"].iloc[-1]), row=int(rows["source_row"].iloc[-1]),
             field=code_field)
 
     fixed, invalid = repair_polygons(areas.geometry.to_numpy())
     if invalid.any():
         names = [f"{c} {n}" for c, n in zip(areas["code"][invalid], areas["name"][invalid])]
-        report.warnings.append(f"repaired {int(invalid.sum())} invalid geometr"
-                               f"{'y' if invalid.sum() == 1 else 'ies'}: {listing(names)}")
+        report.warnings.append(f"不正な形状を{int(invalid.sum())}件修復しました: "
+                               f"{listing(names)}")
         areas = areas.set_geometry(fixed)
         empty = shapely.is_empty(fixed) | (shapely.area(fixed) == 0)
         if empty.any():
             i = int(np.flatnonzero(empty)[0])
-            raise KenmapError("geometry has no area left after repair",
+            raise KenmapError("修復後の形状に面積が残りません",
                               file=str(areas["source_file"].iloc[i]),
                               row=int(areas["source_row"].iloc[i]))
 
@@ -223,8 +224,8 @@ def import_areas(
                 if unknown.any():
                     i = int(np.flatnonzero(unknown.to_numpy())[0])
                     raise KenmapError(
-                        f"parent code '{areas['parent_code'].iloc[i]}' is not a code of "
-                        f"{upper_label} ({upper}); {int(unknown.sum())} row(s) like this",
+                        f"上位コード「{areas['parent_code'].iloc[i]}」は"
+                        f"{upper_label}（{upper}）のコードではありません。同様の行が{int(unknown.sum())}行あります",
                         file=str(areas["source_file"].iloc[i]),
                         row=int(areas["source_row"].iloc[i]), field=parent_field)
             else:
@@ -234,7 +235,7 @@ def import_areas(
                     source=", ".join(map(str, files)))
                 areas["parent_code"] = codes
                 report.warnings.extend(warnings)
-                report.notes.append(f"linked to {upper_label} ({upper}) by location")
+                report.notes.append(f"位置により{upper_label}（{upper}）と結び付けました")
         tx.write_layer(layer, areas)
         report.notes.extend(relink_children(tx, layer, tolerance))
         relocate_points(tx)
@@ -243,8 +244,8 @@ def import_areas(
             "code_field": code_field, "name_field": name_field, "count": len(areas)})
         tx.record("import areas", layer=layer, files=[str(f) for f in files], count=len(areas))
     report.facts.update({"layer": layer, "count": len(areas), "crs_epsg": epsg})
-    report.title = f"Imported {len(areas)} areas into {target_layer.label} ({layer})"
+    report.title = f"{target_layer.label}（{layer}）に{len(areas)}区域を取り込みました"
     if target_layer.expected and target_layer.expected != len(areas):
-        report.warnings.append(f"the scheme expects {target_layer.expected} "
-                               f"{target_layer.label} areas; imported {len(areas)}")
+        report.warnings.append(f"区域体系では{target_layer.label}は{target_layer.expected}区域の想定ですが、"
+                               f"{len(areas)}区域を取り込みました")
     return report

@@ -29,28 +29,29 @@ def _mapping(path: Path, children: pd.DataFrame, encoding: str | None) -> pd.Dat
     missing = [c for c in MAPPING_COLUMNS if c not in table.columns]
     if missing:
         raise KenmapError(
-            f"mapping table needs the columns {', '.join(MAPPING_COLUMNS)}; it has "
+            f"対応表には列 {', '.join(MAPPING_COLUMNS)} が必要です。表の列: "
             f"{', '.join(map(str, table.columns))}", file=path, field=missing[0])
     table = table.assign(child_code=code_text(table["child_code"]),
                          parent_code=code_text(table["parent_code"]))
     for col in MAPPING_COLUMNS:
         blank = table[col].isna() | table[col].astype(str).str.strip().eq("")
         if blank.any():
-            raise KenmapError("empty value", file=path, row=int(blank.to_numpy().argmax()) + 2,
+            raise KenmapError("値が空です", file=path, row=int(blank.to_numpy().argmax()) + 2,
                               field=col)
     dup = table["child_code"].duplicated()
     if dup.any():
-        raise KenmapError(f"child code '{table['child_code'][dup].iloc[0]}' is mapped twice",
+        raise KenmapError(f"下位コード「{table['child_code'][dup].iloc[0]}」が2回対応付けられていま"
+                          "す",
                           file=path, row=int(dup.to_numpy().argmax()) + 2, field="child_code")
     names = table.groupby("parent_code")["parent_name"].nunique()
     if (names > 1).any():
         code = names[names > 1].index[0]
-        raise KenmapError(f"parent code '{code}' has more than one parent_name", file=path,
+        raise KenmapError(f"上位コード「{code}」に parent_name が複数あります", file=path,
                           field="parent_name")
     unmapped = children.loc[~children["code"].isin(set(table["child_code"]))]
     if len(unmapped):
         labels = [f"{c} {n}" for c, n in zip(unmapped["code"], unmapped["name"])]
-        raise KenmapError(f"{len(unmapped)} child area(s) are not in the mapping table: "
+        raise KenmapError(f"下位の{len(unmapped)}区域が対応表にありません: "
                           f"{listing(labels)}", file=path, field="child_code")
     return table
 
@@ -88,26 +89,27 @@ def derive_layer(
     scheme = ws.scheme
     parent_def, child_def = scheme.layer(layer), scheme.layer(from_layer)
     if scheme.index(layer) >= scheme.index(from_layer):
-        raise KenmapError(f"{layer} ({parent_def.label}) is not above {from_layer} "
-                          f"({child_def.label}) in this scheme ({' ⊃ '.join(scheme.keys)})",
+        raise KenmapError(f"この区域体系（{' ⊃ '.join(scheme.keys)}）では {layer}"
+                          f"（{parent_def.label}）は "
+                          f"{from_layer}（{child_def.label}）の上位ではありません",
                           field="--layer")
     if sum(x is not None for x in (by_field, mapping, single)) != 1:
-        raise KenmapError("give exactly one of --by-field, --mapping or --single")
+        raise KenmapError("--by-field, --mapping, --single のどれか1つだけを指定してください")
     children = ws.read_layer(from_layer)
     if len(children) == 0:
-        raise KenmapError(f"layer {from_layer} ({child_def.label}) has no areas to derive from",
+        raise KenmapError(f"レイヤ {from_layer}（{child_def.label}）に元になる区域がありません",
                           field="--from")
     report = Report("")
     if by_field is not None:
         for fld in (by_field, name_field):
             if fld is not None and fld not in children.columns:
                 fields = [c for c in children.columns if c != "geometry"]
-                raise KenmapError(f"no such field in {from_layer}; fields are "
+                raise KenmapError(f"{from_layer} にその項目はありません。項目: "
                                   f"{', '.join(fields)}", field=fld)
         keys = code_text(children[by_field])
         if keys.isna().any():
             bad = children.loc[keys.isna()]
-            raise KenmapError(f"{len(bad)} {child_def.label} area(s) have no value: "
+            raise KenmapError(f"{child_def.label}の{len(bad)}区域に値がありません: "
                               f"{listing([f'{c} {n}' for c, n in zip(bad['code'], bad['name'])])}",
                               field=by_field)
         names = children[name_field].astype(str) if name_field else keys
@@ -135,9 +137,9 @@ def derive_layer(
         snapped["geometry"] = shapely.set_precision(
             shapely.make_valid(snapped.geometry.to_numpy()), 0.001)
         parents = snapped.dissolve(by="parent_code", method="unary").reset_index()
-        report.notes.append(f"the {child_def.label} areas are not noded exactly "
-                            f"({str(exc).split(':')[-1].strip()[:80]}); dissolved with a "
-                            "general union after snapping to 1 mm")
+        report.notes.append(f"{child_def.label}の区域の境界が正確に接していません"
+                            f"（{str(exc).split(':')[-1].strip()[:80]}）。1 mm に丸めてから"
+                            "一般的な結合でまとめました")
     parents = parents.rename(columns={"parent_code": "code"})
     first_name = assign.groupby("parent_code", sort=False)["parent_name"].first()
     parents["name"] = parents["code"].map(first_name).astype(str)
@@ -172,10 +174,10 @@ def derive_layer(
         tx.set_layer_info(layer, {"derived_from": from_layer, "how": how,
                                   "count": len(parents)})
         tx.record("derive", layer=layer, from_layer=from_layer, how=how)
-    report.title = (f"Derived {len(parents)} {parent_def.label} ({layer}) areas from "
-                    f"{len(children)} {child_def.label} ({from_layer}) by {how}")
+    report.title = (f"{child_def.label}（{from_layer}）の{len(children)}区域から "
+                    f"{parent_def.label}（{layer}）の{len(parents)}区域を作成しました（{how}）")
     report.facts.update({"layer": layer, "count": len(parents)})
     if parent_def.expected and parent_def.expected != len(parents):
-        report.warnings.append(f"the scheme expects {parent_def.expected} {parent_def.label} "
-                               f"areas; derived {len(parents)}")
+        report.warnings.append(f"区域体系では{parent_def.label}は{parent_def.expected}区域の想定ですが、"
+                               f"{len(parents)}区域を作成しました")
     return report

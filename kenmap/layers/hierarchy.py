@@ -79,8 +79,8 @@ def link_by_location(
     if outside:
         names = [area_label(children, i) for i in outside]
         raise KenmapError(
-            f"{len(outside)} {child_layer_label} area(s) lie outside every "
-            f"{parent_layer_label} area: {listing(names)}", file=source)
+            f"{child_layer_label}の{len(outside)}区域がどの"
+            f"{parent_layer_label}にも入っていません: {listing(names)}", file=source)
     others: list[list[tuple[int, float]]] = fit["others"].tolist()
     best: list[int] = fit["parent"].astype(int).tolist()
     best_share: list[float] = fit["share"].astype(float).tolist()
@@ -93,8 +93,8 @@ def link_by_location(
             parts = ", ".join(f"{area_label(parents, p)} {s:.0%}" for p, s in shares[:3])
             names.append(f"{area_label(children, i)} ({parts})")
         raise KenmapError(
-            f"{len(straddle)} {child_layer_label} area(s) do not nest in one "
-            f"{parent_layer_label} area (more than {tolerance:.0%} in another): "
+            f"{child_layer_label}の{len(straddle)}区域が1つの"
+            f"{parent_layer_label}に収まっていません（{tolerance:.0%} を超えて別の区域にかかる）: "
             f"{listing(names, 3)}", file=source)
     warnings = []
     sliver = fit.index[(second > 0)].tolist()
@@ -102,17 +102,18 @@ def link_by_location(
         names = [f"{area_label(children, i)} ({second[i]:.2%} in a neighbouring "
                  f"{parent_label_of(parents, others[i])})" for i in sliver]
         warnings.append(
-            f"{len(sliver)} {child_layer_label} area(s) overlap a neighbouring "
-            f"{parent_layer_label} by a sliver (assigned to the parent holding most of them): "
+            f"{child_layer_label}の{len(sliver)}区域が隣の"
+            f"{parent_layer_label}にわずかに重なっています（大部分を含む上位の区域に割り当てました"
+            "）: "
             f"{listing(names)}")
     outside_all = 1 - fit["share"] - fit["others"].map(lambda o: sum(s for _, s in o))
     sticking = fit.index[outside_all > tolerance].tolist()
     if sticking:
         names = [f"{area_label(children, i)} ({outside_all[i]:.0%})" for i in sticking]
         warnings.append(
-            f"{len(sticking)} {child_layer_label} area(s) reach outside every "
-            f"{parent_layer_label} area (the parent boundary is coarser or from another "
-            f"source): {listing(names)}")
+            f"{child_layer_label}の{len(sticking)}区域がどの"
+            f"{parent_layer_label}からもはみ出しています（上位の境界が粗いか、別の出典の"
+            f"ものです）: {listing(names)}")
     return codes, warnings
 
 
@@ -134,5 +135,5 @@ def relink_children(ws: Workspace, key: str, tolerance: float = DEFAULT_TOLERANC
     children["parent_code"] = codes
     ws.write_layer(below, children)
     return [f"{scheme.layer(below).label}: {w}" for w in warnings] + [
-        f"linked {len(children)} {scheme.layer(below).label} areas to their "
-        f"{scheme.layer(key).label} by location"]
+        f"{scheme.layer(below).label}の{len(children)}区域を、位置により"
+        f"{scheme.layer(key).label}と結び付けました"]

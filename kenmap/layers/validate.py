@@ -83,19 +83,19 @@ def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> Validati
         label = layer_def.label
 
         if layer_def.expected is not None and layer_def.expected != len(frame):
-            warnings.append(_problem(key, "count", f"{label}: {len(frame)} areas, the scheme "
-                                     f"expects {layer_def.expected}", []))
+            warnings.append(_problem(key, "count", f"{label}: {len(frame)}区域、区域体系の想定は"
+                                     f"{layer_def.expected}区域", []))
         invalid = np.flatnonzero(~shapely.is_valid(geoms))
         for i in invalid:
             reason = shapely.is_valid_reason(geoms[i])
-            errors.append(_problem(key, "invalid", f"{label} {_label(frame, i)}: invalid "
-                                   f"geometry ({reason})", [_label(frame, i)]))
+            errors.append(_problem(key, "invalid", f"{label} {_label(frame, i)}: 不正な"
+                                   f"形状（{reason}）", [_label(frame, i)]))
         valid = np.setdiff1d(np.arange(len(frame)), invalid)
         over = self_overlaps(geoms[valid])
         for a, b, area in over.itertuples(index=False):
             ia, ib = valid[int(a)], valid[int(b)]
             names = [_label(frame, ia), _label(frame, ib)]
-            msg = f"{label} {names[0]} and {names[1]} overlap by {area:,.1f} m²"
+            msg = f"{label} {names[0]} と {names[1]} が {area:,.1f} m² 重なっています"
             (errors if area > SLIVER_M2 else warnings).append(
                 _problem(key, "overlap" if area > SLIVER_M2 else "sliver", msg, names))
 
@@ -107,8 +107,8 @@ def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> Validati
             known = codes.isin(pos.index)
             for i in np.flatnonzero(~known.to_numpy()):
                 pc = codes.iloc[i]
-                why = "has no parent" if pc is None else f"names parent '{pc}', which is not a " \
-                                                        f"{parent_label} code"
+                why = "に上位の区域がありません" if pc is None else f"の上位「{pc}」は" \
+                                                        f"{parent_label}のコードではありません"
                 errors.append(_problem(key, "orphan", f"{label} {_label(frame, i)} {why}",
                                        [_label(frame, i)]))
             child_idx = np.flatnonzero(known.to_numpy())
@@ -134,21 +134,22 @@ def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> Validati
                 elsewhere = mine[mine["parent"] != pi].sort_values("share", ascending=False)
                 other = float(elsewhere["share"].iloc[0]) if len(elsewhere) else 0.0
                 if share[j] <= 0:
-                    errors.append(_problem(key, "outside", f"{label} {names[0]} lies outside its "
-                                           f"{parent_label} {names[1]}", names))
+                    errors.append(_problem(key, "outside", f"{label} {names[0]} が上位の"
+                                           f"{parent_label} {names[1]} の外にあります", names))
                 elif other > tolerance:
                     oname = _label(parents, int(elsewhere["parent"].iloc[0]))
                     errors.append(_problem(
-                        key, "across", f"{label} {names[0]} lies across {parent_label} areas: "
-                        f"{share[j]:.1%} in its parent {names[1]}, {other:.1%} in {oname}",
+                        key, "across", f"{label} {names[0]} が複数の{parent_label}にまたがっていま"
+                                       "す: "
+                        f"上位の {names[1]} に {share[j]:.1%}、{oname} に {other:.1%}",
                         [*names, oname]))
                 elif other > 0:
-                    warnings.append(_problem(key, "sliver", f"{label} {names[0]}: {other:.2%} "
-                                             f"in a neighbouring {parent_label}", names))
+                    warnings.append(_problem(key, "sliver", f"{label} {names[0]}: {other:.2%} が"
+                                             f"隣の{parent_label}にかかっています", names))
                 elif 1 - share[j] > tolerance:
                     warnings.append(_problem(
-                        key, "beyond", f"{label} {names[0]}: {1 - share[j]:.1%} reaches beyond "
-                        f"every {parent_label} (a coarser parent outline?)", names))
+                        key, "beyond", f"{label} {names[0]}: {1 - share[j]:.1%} が"
+                        f"どの{parent_label}からもはみ出しています（上位の輪郭が粗い？）", names))
             # Holes: quick estimate per parent (area minus its own children's share), exact
             # only where the estimate flags one or where overlaps and straddlers blur it.
             covered = pd.Series(shared).groupby(parent_idx).sum()
@@ -169,7 +170,7 @@ def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> Validati
                     warnings.append(_problem(
                         key, "hole", f"{parent_label} {_label(parents, pi)}: "
                         f"{uncovered[pi] / 1e6:,.3f} km² ({uncovered[pi] / parent_area[pi]:.1%}) "
-                        f"is covered by no {label} area", [_label(parents, pi)]))
+                        f"がどの{label}にも覆われていません", [_label(parents, pi)]))
         layers[key] = {"label": label, "count": len(frame), "expected": layer_def.expected,
                        "parent_layer": previous, "errors": len(errors) - n_err,
                        "warnings": len(warnings) - n_warn}

@@ -36,8 +36,8 @@ _CSS_URL = re.compile(r"url\((?!data:)['\"]?([^'\")]+)['\"]?\)")
 def _read(name: str) -> str:
     path = NODE_MODULES / ASSETS[name]
     if not path.exists():
-        raise KenmapError(f"map assets are not installed ({path}); run 'npm ci' in the project "
-                          "folder (make setup does it)")
+        raise KenmapError(f"地図用のファイルがインストールされていません（{path}）。プロジェクトの"
+                          "フォルダで 'npm ci' を実行してください（make setup でも行います）")
     text = path.read_text(encoding="utf-8")
     if name.endswith(".css"):
         folder = path.parent
@@ -76,7 +76,7 @@ def inline_assets(html: str) -> str:
                if m.group(1).rsplit("/", 1)[-1] not in ASSETS and not _DROPPABLE.search(
                    m.group(1))]
     if unknown:
-        raise KenmapError(f"map page would load {unknown[0]} from the internet")
+        raise KenmapError(f"地図のページがインターネットから {unknown[0]} を読み込もうとしています")
     return _LINK.sub(link, _SCRIPT.sub(script, html))
 
 

@@ -66,9 +66,9 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     scheme = ws.scheme
     layer_def = scheme.layer(layer)
     if layer not in filled_layers(ws):
-        raise KenmapError(f"layer {layer} ({layer_def.label}) has no areas", field="--layer")
+        raise KenmapError(f"レイヤ {layer}（{layer_def.label}）に区域がありません", field="--layer")
     if options.tiles not in ("none", "osm"):
-        raise KenmapError("--tiles must be none or osm", field="--tiles")
+        raise KenmapError("--tiles は none か osm にしてください", field="--tiles")
     catalogue = catalogue_of(ws.get("hub_types"))
     hub_type = options.hub_type or default_hub_type(ws, layer)
     type_def = catalogue.get(hub_type)

@@ -69,7 +69,7 @@ li{{margin:.3em 0}}</style></head>
 def write_all_pages(ws: Workspace, options: MapOptions, folder: Path) -> dict[str, Any]:
     """One page per layer plus ``index.html``; the folder is created if needed."""
     if folder.exists() and not folder.is_dir():
-        raise KenmapError("--out must be a folder with --all", file=folder)
+        raise KenmapError("--all のときは --out にフォルダを指定してください", file=folder)
     folder.mkdir(parents=True, exist_ok=True)
     entries = []
     pages = []

@@ -41,11 +41,11 @@ def render_print(ws: Workspace, layer: str, options: MapOptions, path: Path) -> 
 
     suffix = path.suffix.lower()
     if suffix not in (".png", ".pdf"):
-        raise KenmapError("printable output must end in .png or .pdf", file=path)
+        raise KenmapError("印刷用の出力ファイル名は .png か .pdf で終わる必要があります", file=path)
     scheme = ws.scheme
     layer_def = scheme.layer(layer)
     if layer not in filled_layers(ws):
-        raise KenmapError(f"layer {layer} has no areas", field="--layer")
+        raise KenmapError(f"レイヤ {layer} に区域がありません", field="--layer")
     catalogue = catalogue_of(ws.get("hub_types"))
     hub_type = options.hub_type or default_hub_type(ws, layer)
     type_def = catalogue.get(hub_type)

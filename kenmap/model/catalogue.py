@@ -60,24 +60,26 @@ DEFAULT_TYPES: tuple[HubType, ...] = (
 def _parse_type(data: dict[str, Any], *, source: str, row: int | None = None) -> HubType:
     key = data.get("key")
     if not isinstance(key, str) or not _KEY.match(key):
-        raise KenmapError(f"hub type key {key!r} must be lower-case ascii (a-z, 0-9, _)",
+        raise KenmapError(f"拠点の種類のキー {key!r} は半角の英小文字・数字・_（a-z, 0-9, _）でなけ"
+                          "ればなりません",
                           file=source, row=row, field="key")
     label = data.get("label")
     if not isinstance(label, str) or not label.strip():
-        raise KenmapError("hub type needs a label", file=source, row=row, field="label")
+        raise KenmapError("拠点の種類には label が必要です", file=source, row=row, field="label")
     colour = data.get("colour", "#555555")
     if not isinstance(colour, str) or not _COLOUR.match(colour):
-        raise KenmapError(f"colour {colour!r} must look like #1f77b4", file=source, row=row,
+        raise KenmapError(f"colour {colour!r} は #1f77b4 のような形にしてください",
+                          file=source, row=row,
                           field="colour")
     radius = data.get("radius_m")
     if radius is not None and (not isinstance(radius, (int, float)) or radius <= 0):
-        raise KenmapError("radius_m must be a positive number of metres", file=source, row=row,
+        raise KenmapError("radius_m は正のメートル数でなければなりません", file=source, row=row,
                           field="radius_m")
     expected = data.get("expected", {})
     if isinstance(expected, str):
         expected = {"*": expected}
     if not isinstance(expected, dict):
-        raise KenmapError("expected must be a layer key or a table of preset = layer",
+        raise KenmapError("expected はレイヤのキーか、preset = layer の表でなければなりません",
                           file=source, row=row, field="expected")
     return HubType(key, label.strip(), colour, str(data.get("icon", "circle")),
                    {str(k): str(v) for k, v in expected.items()},
@@ -114,12 +116,13 @@ class Catalogue:
             if hub_type.key == name or unicodedata.normalize("NFKC", hub_type.label) == wanted:
                 return hub_type.key
         labels = ", ".join(f"{t.key} ({t.label})" for t in self.types.values())
-        raise KenmapError(f"unknown hub type '{name}'; known types are {labels}", field=option)
+        raise KenmapError(f"拠点の種類「{name}」は登録されていません。登録済みの種類: {labels}",
+                          field=option)
 
     def get(self, key: str) -> HubType:
         """The type with this key, or a clear error listing the known keys."""
         if key not in self.types:
-            raise KenmapError(f"unknown hub type '{key}'; known types are "
+            raise KenmapError(f"拠点の種類「{key}」は登録されていません。登録済みの種類: "
                               f"{', '.join(self.types)}", field="--type")
         return self.types[key]
 
@@ -127,7 +130,8 @@ class Catalogue:
         """Add a new type (``kenmap types add``); an existing key is refused."""
         hub_type = _parse_type(data, source="kenmap types add")
         if hub_type.key in self.types:
-            raise KenmapError(f"hub type '{hub_type.key}' exists already; use 'types set'")
+            raise KenmapError(f"拠点の種類「{hub_type.key}」はすでにあります。'types set' を使って"
+                              "ください")
         self.types[hub_type.key] = hub_type
         return hub_type
 
@@ -144,7 +148,7 @@ class Catalogue:
         data = read_toml(path)
         entries = data.get("types")
         if not isinstance(entries, list) or not entries:
-            raise KenmapError("expected [[types]] tables", file=path, field="types")
+            raise KenmapError("[[types]] の表が必要です", file=path, field="types")
         loaded = [_parse_type(e, source=str(path), row=i) for i, e in enumerate(entries, 1)]
         for hub_type in loaded:
             self.types[hub_type.key] = hub_type

@@ -16,27 +16,28 @@ from kenmap.errors import KenmapError
 def read_toml(path: Path) -> dict[str, Any]:
     """A UTF-8 TOML file (a BOM is fine), or one clear error naming it."""
     if not path.exists():
-        raise KenmapError("file not found", file=path)
+        raise KenmapError("ファイルが見つかりません", file=path)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KenmapError(f"not a valid UTF-8 TOML file ({exc})", file=path) from exc
+        raise KenmapError(f"正しい UTF-8 の TOML ファイルではありません（{exc}）",
+                          file=path) from exc
 
 
 def read_json(path: Path, what: str) -> Any:
     """A UTF-8 JSON file, or one clear error naming it and what it should have been."""
     if not path.exists():
-        raise KenmapError("file not found", file=path)
+        raise KenmapError("ファイルが見つかりません", file=path)
     try:
         return json.loads(path.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise KenmapError(f"not a {what} JSON ({exc})", file=path) from exc
+        raise KenmapError(f"{what} の JSON ではありません（{exc}）", file=path) from exc
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file completely or not at all."""
     path = Path(path)
     if not path.parent.exists():
-        raise KenmapError("folder does not exist", file=path.parent)
+        raise KenmapError("フォルダがありません", file=path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

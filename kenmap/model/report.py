@@ -23,12 +23,12 @@ class Report:
         """The report as text lines: the title, then indented notes and warnings."""
         out = [self.title]
         out += [f"  {note}" for note in self.notes]
-        out += [f"  warning: {w}" for w in self.warnings]
+        out += [f"  警告: {w}" for w in self.warnings]
         return out
 
 
 def listing(items: list[str], limit: int = 5) -> str:
-    """``a, b, c and 12 more`` — keeps one-line messages short but specific."""
+    """``a, b, c ほか12件`` — keeps one-line messages short but specific."""
     if len(items) <= limit:
         return ", ".join(items)
-    return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+    return f"{', '.join(items[:limit])} ほか{len(items) - limit}件"

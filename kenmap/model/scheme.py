@@ -51,7 +51,7 @@ class Scheme:
         if len(partial) == 1:
             return partial[0]
         labels = ", ".join(f"{layer.key} ({layer.label})" for layer in self.layers)
-        raise KenmapError(f"unknown layer '{name}'; this workspace's layers are {labels}",
+        raise KenmapError(f"レイヤ「{name}」はありません。このワークスペースのレイヤ: {labels}",
                           field=option)
 
     def layer(self, key: str) -> Layer:
@@ -60,7 +60,7 @@ class Scheme:
             if layer.key == key:
                 return layer
         raise KenmapError(
-            f"unknown layer '{key}'; this workspace's layers are {', '.join(self.keys)}",
+            f"レイヤ「{key}」はありません。このワークスペースのレイヤ: {', '.join(self.keys)}",
             field="--layer")
 
     def index(self, key: str) -> int:
@@ -78,29 +78,29 @@ class Scheme:
         name = data.get("name")
         layers = data.get("layers")
         if not isinstance(name, str) or not name.strip():
-            raise KenmapError("a scheme needs a name", file=source, field="name")
+            raise KenmapError("区域体系には名前が必要です", file=source, field="name")
         if not isinstance(layers, list) or not layers:
-            raise KenmapError("a scheme needs at least one [[layers]] entry", file=source,
+            raise KenmapError("区域体系には [[layers]] が1つ以上必要です", file=source,
                               field="layers")
         parsed = []
         for i, entry in enumerate(layers, start=1):
             if not isinstance(entry, dict):
-                raise KenmapError("each layer must be a table", file=source, row=i)
+                raise KenmapError("各レイヤはテーブルでなければなりません", file=source, row=i)
             key, label, expected = entry.get("key"), entry.get("label"), entry.get("expected")
             if not isinstance(key, str) or not _KEY.match(key):
                 raise KenmapError(
-                    f"layer key {key!r} must be lower-case ascii (a-z, 0-9, _), starting with "
-                    "a letter", file=source, row=i, field="key")
+                    f"レイヤのキー {key!r} は英小文字で始まる半角の英小文字・数字・_（a-z, 0-9, _）"
+                    "でなければなりません", file=source, row=i, field="key")
             if not isinstance(label, str) or not label.strip():
-                raise KenmapError("layer needs a label", file=source, row=i, field="label")
+                raise KenmapError("レイヤには label が必要です", file=source, row=i, field="label")
             if expected is not None and (not isinstance(expected, int) or expected < 1):
-                raise KenmapError("expected must be a positive whole number", file=source,
+                raise KenmapError("expected は正の整数でなければなりません", file=source,
                                   row=i, field="expected")
             parsed.append(Layer(key, label, expected))
         keys = [layer.key for layer in parsed]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
-            raise KenmapError(f"layer key(s) used twice: {', '.join(dupes)}", file=source)
+            raise KenmapError(f"2回使われているレイヤのキー: {', '.join(dupes)}", file=source)
         return cls(name.strip(), tuple(parsed))
 
 
@@ -136,6 +136,7 @@ def load_scheme(spec: str | None) -> Scheme:
     path = Path(spec)
     if path.suffix.lower() != ".toml":
         raise KenmapError(
-            f"unknown scheme '{spec}': use {' or '.join(PRESETS)} or a .toml file",
+            f"区域体系「{spec}」はありません: {' か '.join(PRESETS)} か .toml ファイルを指定してく"
+            "ださい",
             field="--scheme")
     return Scheme.from_dict(read_toml(path), source=str(path))

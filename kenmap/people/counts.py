@@ -68,24 +68,24 @@ def parse_counts(values: pd.Series, *, file: str, field: str, rows: pd.Series
             bad = parsed.isna() & ~gone
             if bad.any():
                 i = int(np.flatnonzero(rest.to_numpy())[np.flatnonzero(bad.to_numpy())[0]])
-                raise KenmapError(f"'{values.iloc[i]}' is not a count", file=file,
+                raise KenmapError(f"「{values.iloc[i]}」は人数ではありません", file=file,
                                   row=int(rows.iloc[i]), field=field)
             numbers[rest] = parsed
             missing_mask[rest] = gone
     negative = numbers < 0
     if negative.any():
         i = int(np.flatnonzero(negative.to_numpy())[0])
-        raise KenmapError(f"negative count {values.iloc[i]}", file=file, row=int(rows.iloc[i]),
+        raise KenmapError(f"人数が負の値です: {values.iloc[i]}", file=file, row=int(rows.iloc[i]),
                           field=field)
     fractional = numbers.notna() & (numbers != np.floor(numbers))
     if fractional.any():
         i = int(np.flatnonzero(fractional.to_numpy())[0])
-        raise KenmapError(f"'{values.iloc[i]}' is not a whole number of persons", file=file,
+        raise KenmapError(f"「{values.iloc[i]}」は人数として整数ではありません", file=file,
                           row=int(rows.iloc[i]), field=field)
     infinite = np.isinf(numbers.to_numpy())
     if infinite.any():
         i = int(np.flatnonzero(infinite)[0])
-        raise KenmapError(f"'{values.iloc[i]}' is not a count", file=file,
+        raise KenmapError(f"「{values.iloc[i]}」は人数ではありません", file=file,
                           row=int(rows.iloc[i]), field=field)
     return pd.Series(numbers.to_numpy(), index=values.index), int(missing_mask.sum())
 

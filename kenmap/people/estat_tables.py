@@ -87,6 +87,6 @@ def suppression_notes(table: pd.DataFrame, code_column: str) -> list[str]:
         target = str(table["HTKSAKI"].iloc[i]).strip() if "HTKSAKI" in table.columns else ""
         moves.append(f"{table[code_column].iloc[i]} {names.iloc[i]} → "
                      f"{target if target and target.lower() != 'nan' else '?'}")
-    return [f"{len(suppressed)} area(s) suppressed by e-Stat (秘匿処理, HTKSYORI=1): their "
-            f"figures are missing here and their people are counted in the area named by "
-            f"HTKSAKI: {listing(moves)}"]
+    return [f"e-Stat で秘匿された区域 {len(suppressed)}（秘匿処理, HTKSYORI=1）: ここでは"
+            "数値が欠損となり、その人数は HTKSAKI で示された区域に含まれています: "
+            f"{listing(moves)}"]

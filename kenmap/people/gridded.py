@@ -29,7 +29,8 @@ def read_gridded(ws: Workspace, value: str) -> gpd.GeoDataFrame:
 
 def _check_value(value: str) -> str:
     if value not in GRID_TABLES:
-        raise KenmapError(f"--value must be {' or '.join(GRID_TABLES)}", field="--value")
+        raise KenmapError(f"--value は {' または '.join(GRID_TABLES)} にしてください",
+                          field="--value")
     return GRID_TABLES[value]
 
 
@@ -37,7 +38,7 @@ def _store(ws: Workspace, cells: gpd.GeoDataFrame, value: str, source: Path, kin
            ) -> Report:
     table = _check_value(value)
     if ws.crs_epsg is None:
-        raise KenmapError("import areas first: the grid is stored in the areas' CRS")
+        raise KenmapError("先に区域を取り込んでください: 格子は区域の座標系で保存されます")
     cells = cells.to_crs(ws.crs_epsg)
     city = ws.read_layer(ws.scheme.keys[0]) if ws.has_layer(ws.scheme.keys[0]) else None
     inside = float(cells["value"].sum())
@@ -47,7 +48,8 @@ def _store(ws: Workspace, cells: gpd.GeoDataFrame, value: str, source: Path, kin
         inside = float(apportion(cells.geometry.to_numpy(), cells["value"].to_numpy(),
                                  city.geometry.to_numpy()).sum())
         if inside == 0:
-            raise KenmapError("no part of the grid overlaps the city; check its CRS", file=source)
+            raise KenmapError("格子が市域とまったく重なりません。座標系を確認してください",
+                              file=source)
     with ws.transaction() as tx:
         tx.write_table(table, cells[["value", "geometry"]])
         grids = dict(tx.get("grids", {}))
@@ -68,7 +70,7 @@ def import_raster(ws: Workspace, path: str | Path, *, value: str, band: int = 1)
     path = Path(path)
     cells = raster_cells(path, band)
     if len(cells) == 0:
-        raise KenmapError("raster holds no positive counts", file=path)
+        raise KenmapError("ラスタに正の人数がありません", file=path)
     return _store(ws, cells, value, path, "raster")
 
 
@@ -81,7 +83,7 @@ def import_mesh(ws: Workspace, path: str | Path, *, value: str, mesh_field: str,
     table[ROW] = np.arange(len(table)) + 2
     for col in (mesh_field, value_field):
         if col not in table.columns:
-            raise KenmapError(f"no such column; columns are {', '.join(_visible(table.columns))}",
+            raise KenmapError(f"列がありません。ファイルの列: {', '.join(_visible(table.columns))}",
                               file=path, field=col)
     counts, _ = parse_counts(table[value_field], file=str(path), field=value_field,
                              rows=table[ROW])

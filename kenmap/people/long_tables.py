@@ -47,25 +47,25 @@ def widen(table: pd.DataFrame, keys: list[str], band: str, row: str, file: str
     rows = table[row]
     if both is not None:
         counts, _ = parse_counts(table[both], file=file, field=str(both), rows=rows)
-        how = f"counts from '{both}'"
+        how = f"人数は列「{both}」から"
     elif male is not None and female is not None:
         m, _ = parse_counts(table[male], file=file, field=str(male), rows=rows)
         f, _ = parse_counts(table[female], file=file, field=str(female), rows=rows)
-        counts, how = m + f, f"counts summed '{male}' + '{female}'"
+        counts, how = m + f, f"人数は「{male}」+「{female}」の合計"
     else:
-        raise KenmapError(f"a long table (one row per area and age band in '{band}') needs a "
-                          "count column such as 人口, 人数 or 計 (or 男 and 女)", file=file)
+        raise KenmapError(f"縦長の表（区域と年齢階級「{band}」ごとに1行）には、"
+                          "人口, 人数, 計（または 男 と 女）のような人数の列が必要です", file=file)
     labels = table[band].map(_norm).map(lambda v: "総数" if v in _TOTAL_BANDS else v)
     work = table[keys].copy()
     work["_band"], work["_count"] = labels.to_numpy(), counts.to_numpy()
     dup = work.duplicated(subset=[*keys, "_band"], keep=False)
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise KenmapError(f"age band '{table[band].iloc[i]}' appears twice for the same area",
+        raise KenmapError(f"年齢階級「{table[band].iloc[i]}」が同じ区域に2回出てきます",
                           file=file, row=int(rows.iloc[i]), field=str(band))
     wide = work.pivot(index=keys, columns="_band", values="_count")
     first_row = work.assign(_row=rows.to_numpy()).groupby(keys, sort=False)["_row"].min()
     wide = wide.reindex(first_row.index).reset_index()
     wide.columns = [str(c) for c in wide.columns]
     wide[row] = first_row.to_numpy()
-    return wide, f"long table: one row per area and age band in '{band}', {how}"
+    return wide, f"縦長の表（区域と年齢階級「{band}」ごとに1行）を横長にしました。{how}"

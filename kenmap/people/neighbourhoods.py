@@ -41,17 +41,17 @@ def derive_neighbourhoods(ws: Workspace, *, from_layer: str, size: float = 200.0
     parent_def = scheme.layer(from_layer)
     index = scheme.index(from_layer)
     if index + 1 >= len(scheme.layers):
-        raise KenmapError(f"{from_layer} is the finest layer of this scheme; there is no layer "
-                          "below it to fill", field="--from")
+        raise KenmapError(f"{from_layer} はこの区域体系で最も細かいレイヤです。"
+                          "その下に埋めるレイヤはありません", field="--from")
     key = target or scheme.layers[index + 1].key
     child_def = scheme.layer(key)
     if scheme.index(key) != index + 1:
-        raise KenmapError(f"{key} is not the layer directly below {from_layer}", field="--layer")
+        raise KenmapError(f"{key} は {from_layer} のすぐ下のレイヤではありません", field="--layer")
     if not 20 <= size <= 5_000:
-        raise KenmapError("--size must be between 20 and 5,000 metres", field="--size")
+        raise KenmapError("--size は20～5,000メートルにしてください", field="--size")
     parents = ws.read_layer(from_layer)
     if len(parents) == 0:
-        raise KenmapError(f"layer {from_layer} has no areas", field="--from")
+        raise KenmapError(f"レイヤ {from_layer} に区域がありません", field="--from")
     pieces = cut_by_grid(parents.geometry.to_numpy(), size, keep_geometry=True)
     assert pieces.geometry is not None
     codes = parents["code"].to_numpy()[pieces.owner]
@@ -96,12 +96,12 @@ def derive_neighbourhoods(ws: Workspace, *, from_layer: str, size: float = 200.0
                                                owner_codes[known], pop[column])
             stored[column] = values
         stored["missing"] = stored[["total", "pop65", "pop75"]].isna().sum(axis=1)
-        report.notes.append("population apportioned from the parent "
-                            + ("by the imported grid" if grids else "by area")
-                            + ", rounded so each parent's counts are kept exactly")
+        report.notes.append("人口は上位の区域から"
+                            + ("取り込んだ格子で" if grids else "面積で")
+                            + "按分し、上位の区域ごとの人数が正確に保たれるよう丸めました")
     with ws.transaction() as tx:
         if tx.has_layer(key):
-            report.warnings.append(f"replaced the {child_def.label} layer that was there")
+            report.warnings.append(f"既存の{child_def.label}レイヤを置き換えました")
         tx.write_layer(key, cells)
         populations = dict(tx.get("population", {}))
         if stored is not None:

@@ -63,14 +63,14 @@ def _check_merged_header(path: Path, header_rows: int) -> None:
     for merged in merges:  # a heading merged down past the header rows
         if merged.min_row <= header_rows < merged.max_row:
             raise KenmapError(
-                f"merged header cells {merged.coord} span rows {merged.min_row}–"
-                f"{merged.max_row} but --header-rows is {header_rows}; give --header-rows "
-                f"{merged.max_row}", file=path)
+                f"結合された見出しセル {merged.coord} が {merged.min_row}–"
+                f"{merged.max_row}行目にまたがっていますが、--header-rows は {header_rows} です。"
+                f"--header-rows {merged.max_row} を指定してください", file=path)
     for merged in merges:  # a heading merged across columns in the last header row
         if merged.min_row == header_rows and merged.min_col != merged.max_col:
             raise KenmapError(
-                f"merged header cells {merged.coord}: each column needs its own heading; if "
-                f"the row below holds the sub-headings, give --header-rows {header_rows + 1}",
+                f"結合された見出しセル {merged.coord}: 列ごとに見出しが必要です。"
+                f"下の行に小見出しがある場合は --header-rows {header_rows + 1} を指定してください",
                 file=path)
 
 
@@ -104,7 +104,7 @@ def _pick(columns: list[str], given: str | None, names: set[str], option: str,
           file: Path) -> str | None:
     if given is not None:
         if given not in columns:
-            raise KenmapError(f"no such column (given as {option}); columns are "
+            raise KenmapError(f"列がありません（{option} で指定）。ファイルの列: "
                               f"{listing(columns, 12)}", file=file, field=given)
         return given
     for col in columns:
@@ -163,8 +163,8 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
             label = f"{m.column} + {f.column}"
             parsed[label] = counts(m.column) + counts(f.column)  # NaN if either is suppressed
             bands.append(Band(label, m.start, m.end))
-        notes.append(f"age bands summed 男+女 ({len(bands)} bands; the table has no bands "
-                     "for both sexes together)")
+        notes.append(f"年齢階級を男+女で合計しました（{len(bands)}階級。男女計の年齢階級が"
+                     "表にないため）")
 
     def band_sum(start: int) -> pd.Series:
         # min_count: a row with any suppressed band has no 65+ figure (never a partial sum).
@@ -177,51 +177,54 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
         or _total_column(columns)
     if total_col is not None:
         out["total"] = counts(total_col)
-        notes.append(f"total from column '{total_col}'")
+        notes.append(f"総数は列「{total_col}」から")
     elif band_coverage(bands, 0):
         unknown = next((c for c in columns if "不詳" in c), None)
         out["total"] = band_sum(0) + (counts(unknown).fillna(0) if unknown else 0)
-        notes.append(f"total summed from {len(bands)} age bands"
-                     + (f" and '{unknown}'" if unknown else ""))
+        notes.append(f"総数は{len(bands)}の年齢階級"
+                     + (f"と「{unknown}」" if unknown else "") + "の合計")
     else:
-        raise KenmapError("no total population column found (looked for 総数, 人口, 合計 …) "
-                          "and the age bands do not start at 0; give --total-field", file=path)
+        raise KenmapError("総人口の列が見つからず（総数, 人口, 合計 … を探しました）、"
+                          "年齢階級も0歳から始まっていません。--total-field を指定してください",
+                          file=path)
     for fig, age, given, option in (("pop65", 65, pop65_field, "--pop65-field"),
                                     ("pop75", 75, pop75_field, "--pop75-field")):
         if given is not None:
             out[fig] = counts(_pick(columns, given, set(), option, path) or given)
-            notes.append(f"{fig} from column '{given}'")
+            notes.append(f"{fig} は列「{given}」から")
         elif band_coverage(bands, age):
             out[fig] = band_sum(age)
             n = sum(b.start >= age for b in bands)
-            notes.append(f"{fig} summed from {n} age bands ({bands[-1].column} at the top)")
+            notes.append(f"{fig} は{n}の年齢階級の合計（最上位は {bands[-1].column}）")
         elif (col := reaggregated(columns, age)) is not None:
             out[fig] = counts(col)
-            notes.append(f"{fig} from column '{col}'")
+            notes.append(f"{fig} は列「{col}」から")
         else:
             out[fig] = np.nan
             if fig == "pop65":
                 warnings.append(
-                    "no 65+ count found: looked for 5-year bands from 65～69歳 to an open top "
-                    "band (100歳以上), split by sex or not, and a 65歳以上 column; 高齢化率 and "
-                    "reach will say 65歳以上が未取込 until one is given (--pop65-field)")
+                    "65歳以上の人数が見つかりません: 65～69歳から上限のない最上位階級（100歳以上）"
+                    "までの5歳階級（男女別・男女計）と65歳以上の列を探しました。"
+                    "指定されるまで（--pop65-field）高齢化率と到達圏は 65歳以上が未取込 と表示しま"
+                    "す")
     unknown = _unknown_age_column(columns)
     out["age_unknown"] = counts(unknown) if unknown else np.nan
     if unknown:
-        notes.append(f"people of unknown age from column '{unknown}' (in the total, in no band)")
+        notes.append(f"年齢不詳の人数は列「{unknown}」から（総数に含め、どの年齢階級にも含めない）")
     hh = _pick(columns, households_field, HOUSEHOLD_HEADERS, "--households-field", path)
     out["households"] = counts(hh) if hh else np.nan
     for band in bands:
         out[f"age_{band.start}" + (f"_{band.end}" if band.end is not None else "_plus")] = \
             counts(band.column)
     for part, whole, part_label, whole_label, field in (
-            ("pop65", "total", "65歳以上", "the total", pop65_field or "65+"),
+            ("pop65", "total", "65歳以上", "総数", pop65_field or "65+"),
             ("pop75", "pop65", "75歳以上", "65歳以上", pop75_field or "75+")):
         too_many = out[part] > out[whole]
         if too_many.any():
             i = int(np.flatnonzero(too_many.to_numpy())[0])
-            raise KenmapError(f"{part_label} ({out[part].iloc[i]:.0f}) is larger than "
-                              f"{whole_label} ({out[whole].iloc[i]:.0f})", file=path,
+            raise KenmapError(f"{part_label}（{out[part].iloc[i]:.0f}）が"
+                              f"{whole_label}（{out[whole].iloc[i]:.0f}）より大きくなっています",
+                              file=path,
                               row=int(rows.iloc[i]), field=field)
     return out, missing
 
@@ -278,25 +281,26 @@ def import_population(
     path = Path(path)
     layer_def = ws.scheme.layer(layer)
     if code_field is not None and name_field is not None:
-        raise KenmapError("give exactly one of --code-field or --name-field")
+        raise KenmapError("--code-field と --name-field のどちらか一方だけを指定してください")
     if parent_name_field and not name_field:
-        raise KenmapError("--parent-name-field goes with --name-field")
+        raise KenmapError("--parent-name-field は --name-field と一緒に指定してください")
     if header_rows < 1:
-        raise KenmapError("--header-rows must be at least 1", field="--header-rows")
+        raise KenmapError("--header-rows は1以上にしてください", field="--header-rows")
     if as_of is not None:
         try:
             date.fromisoformat(as_of)
         except ValueError:
-            raise KenmapError(f"'{as_of}' is not a date (YYYY-MM-DD)", field="--as-of") from None
+            raise KenmapError(f"「{as_of}」は日付（YYYY-MM-DD）ではありません",
+                              field="--as-of") from None
     areas = ws.read_attributes(layer)
     if len(areas) == 0:
-        raise KenmapError(f"layer {layer} ({layer_def.label}) has no areas yet; import them "
-                          "first", field="--layer")
+        raise KenmapError(f"区域レイヤ {layer}（{layer_def.label}）にまだ区域がありません。"
+                          "先に区域を取り込んでください", field="--layer")
     table = _read(path, encoding, header_rows)
     if where:
         table = filter_rows(table, where).reset_index(drop=True)
     if len(table) == 0:
-        raise KenmapError("table has no rows" + (f" matching --where {where}" if where else ""),
+        raise KenmapError("表に" + (f"--where {where} に合う" if where else "") + "行がありません",
                           file=path)
     columns = [c for c in table.columns if c != ROW]
     long_note = None
@@ -310,7 +314,7 @@ def import_population(
     is_census = estat_tables.is_estat_table(table)
     if code_field is None and name_field is None:
         if not is_census:
-            raise KenmapError("give exactly one of --code-field or --name-field")
+            raise KenmapError("--code-field と --name-field のどちらか一方だけを指定してください")
         code_field = next(c for c in columns if str(c).strip().upper() == "KEY_CODE")
     key_field = code_field or name_field
     assert key_field is not None
@@ -337,8 +341,9 @@ def import_population(
         if is_census:  # HYOSYO says which rows are the city and parents' subtotals
             city, subtotal = estat_tables.level_rows(table, keys.isin(valid).to_numpy(), keys)
             total_row = total_row | city | subtotal
-            notes.append(f"e-Stat 小地域集計 table: skipped {int(city.sum())} city total(s) and "
-                         f"{int((subtotal & ~city).sum())} subtotal(s) (HYOSYO), not unmatched")
+            notes.append(f"e-Stat 小地域集計の表: 市全体の合計 {int(city.sum())}行と小計 "
+                         f"{int((subtotal & ~city).sum())}行（HYOSYO）を飛ばしました（未照合ではあ"
+                         "りません）")
             notes.extend(estat_tables.suppression_notes(table, code_field))
     else:
         assert name_field is not None
@@ -358,15 +363,17 @@ def import_population(
         sample_file = listing([str(v) for v in table[key_field].head(3)], 3)
         sample_ws = listing([str(v) for v in (areas["code"] if code_field else areas["name"])
                              .head(3)], 3)
-        raise KenmapError(f"no row matches an area of {layer_def.label} ({layer}): the file has "
-                          f"{sample_file}, the layer has {sample_ws}", file=path,
+        raise KenmapError(f"{layer_def.label}（{layer}）の区域に一致する行がありません: ファイルに"
+                          "は "
+                          f"{sample_file}、レイヤには {sample_ws}", file=path,
                           field=key_field)
     dup = matched_code.notna() & matched_code.duplicated(keep=False)
     if dup.any():
         code = matched_code[dup].iloc[0]
         rows = table.loc[dup & matched_code.eq(code), ROW].tolist()
-        raise KenmapError(f"rows {', '.join(map(str, rows))} all match area {code}; each area "
-                          "may have one row", file=path, row=int(rows[-1]), field=key_field)
+        raise KenmapError(f"{', '.join(map(str, rows))}行目がすべて区域 {code} に一致します。"
+                          "1つの区域に対応する行は1行だけです",
+                          file=path, row=int(rows[-1]), field=key_field)
 
     matched = matched_code.notna().to_numpy()
     unmatched = ~matched & ~total_row
@@ -381,30 +388,31 @@ def import_population(
         stored = stored.drop(columns="age_unknown")
     stored["missing"] = figures.loc[matched, provided].isna().sum(axis=1).to_numpy()
 
-    report.title = (f"Population: {int(matched.sum())} of {len(table)} rows joined to "
-                    f"{layer_def.label} ({layer}); {share:.1%} of the file's population matched")
+    report.title = (f"人口: {len(table)}行のうち{int(matched.sum())}行を"
+                    f"{layer_def.label}（{layer}）に結合。ファイルの人口の {share:.1%} が一致")
     report.notes.extend(notes)
     if total_row.any():
         labels = [f"{table.loc[i, key_field]} ({pop[i]:,.0f})" for i in np.flatnonzero(total_row)]
-        report.notes.append(f"skipped {int(total_row.sum())} total/subtotal row(s), not double "
-                            f"counted: {listing(labels)}")
+        report.notes.append(f"合計・小計の{int(total_row.sum())}行を飛ばしました（二重計上しません"
+                            "）: "
+                            f"{listing(labels)}")
     if unmatched.any():
         labels = []
         for i in np.flatnonzero(unmatched):
             name = table.loc[i, key_field]
             parent = f"{table.loc[i, parent_name_field]} " if parent_name_field else ""
-            why = " (ambiguous)" if ambiguous[i] else ""
-            count = "suppressed" if np.isnan(pop[i]) else f"{pop[i]:,.0f}"
-            labels.append(f"row {table.loc[i, ROW]} {parent}{name}{why}: {count}")
-        report.warnings.append(f"{int(unmatched.sum())} row(s) matched no area "
-                               f"({pop[unmatched].sum():,.0f} persons): {listing(labels, 20)}")
+            why = "（候補が複数）" if ambiguous[i] else ""
+            count = "秘匿" if np.isnan(pop[i]) else f"{pop[i]:,.0f}"
+            labels.append(f"{table.loc[i, ROW]}行目 {parent}{name}{why}: {count}")
+        report.warnings.append(f"{int(unmatched.sum())}行がどの区域にも一致しません"
+                               f"（{pop[unmatched].sum():,.0f}人）: {listing(labels, 20)}")
     if missing_cells:
-        report.notes.append(f"{missing_cells} suppressed or blank cell(s) (X, *, …) kept as "
-                            "missing, not 0")
+        report.notes.append(f"秘匿または空欄のセル {missing_cells}個（X, *, …）は0ではなく"
+                            "欠損として扱いました")
     without = areas.loc[~areas["code"].isin(set(stored["code"]))]
     if len(without):
         report.warnings.append(
-            f"{len(without)} {layer_def.label} area(s) have no row: "
+            f"{layer_def.label}の{len(without)}区域に対応する行がありません: "
             f"{listing([f'{c} {n}' for c, n in zip(without['code'], without['name'])])}")
 
     info: dict[str, Any] = {

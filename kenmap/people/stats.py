@@ -128,11 +128,12 @@ def layer_stats(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataF
         ``known`` (65+ ÷ the people of known age); see :data:`RATE_BASES`.
     """
     if rate_base not in RATE_BASES:
-        raise KenmapError(f"--rate-base must be {' or '.join(RATE_BASES)}", field="--rate-base")
+        raise KenmapError(f"--rate-base は {' または '.join(RATE_BASES)} にしてください",
+                          field="--rate-base")
     ws.scheme.layer(layer)
     areas = ws.read_layer(layer)
     if len(areas) == 0:
-        raise KenmapError(f"layer {layer} has no areas", field="--layer")
+        raise KenmapError(f"レイヤ {layer} に区域がありません", field="--layer")
     out = pd.DataFrame({"code": areas["code"], "name": areas["name"],
                         "parent_code": areas["parent_code"]})
     counts = layer_counts(ws, layer, rate_base).reindex(out["code"])

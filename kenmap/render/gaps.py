@@ -43,7 +43,8 @@ def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
     if fmt == "csv":
         return excel_csv(pd.DataFrame(records, columns=GAP_FIELDS))
     if fmt != "table":
-        raise KenmapError(f"unknown format '{fmt}' (table, csv or json)", field="--format")
+        raise KenmapError(f"形式「{fmt}」は使えません（table, csv, json のいずれか）",
+                          field="--format")
     layer = attrs["layer"]
     label = ws.scheme.layer(layer).label
     hub_type = table["hub_type"].iloc[0] if len(table) else ""
@@ -85,7 +86,7 @@ def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(result, ensure_ascii=False, indent=1) + "\n"
     if fmt != "table":
-        raise KenmapError(f"unknown format '{fmt}' (table or json)", field="--format")
+        raise KenmapError(f"形式「{fmt}」は使えません（table か json）", field="--format")
     keys = list(next(iter(result["types"].values()))["layers"]) if result["types"] else []
     labels = [ws.scheme.layer(k).label for k in keys]
     head = ["拠点の種類", "数", "市全体 65歳以上の圏内率", *[f"{lb} 不足" for lb in labels]]

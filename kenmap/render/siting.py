@@ -16,7 +16,7 @@ def render_siting(ws: Workspace, result: SitingResult, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n"
     if fmt != "table":
-        raise KenmapError(f"unknown format '{fmt}' (table or json)", field="--format")
+        raise KenmapError(f"形式「{fmt}」は使えません（table か json）", field="--format")
     label = catalogue_of(ws.get("hub_types")).get(result.hub_type).label
     layer_label = ws.scheme.layer(result.layer).label
     quality = "最適解" if result.optimal else f"最適解との差 {result.gap_percent:.2f}% 以内"

@@ -44,7 +44,8 @@ def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total") 
         cols = STAT_FIELDS + (["missing"] if "missing" in frame.columns else [])
         return excel_csv(frame[cols])
     if fmt != "table":
-        raise KenmapError(f"unknown format '{fmt}' (table, csv or json)", field="--format")
+        raise KenmapError(f"形式「{fmt}」は使えません（table, csv, json のいずれか）",
+                          field="--format")
     catalogue = catalogue_of(ws.get("hub_types"))
     upper = parent_layer(ws, layer)
     parent_rates: dict[str, float] = {}

@@ -37,7 +37,7 @@ class Edit:
         row = self.con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE "
                                "table_name = ?", (table,)).fetchone()
         if row is None:
-            raise KenmapError(f"table {table} has no geometry")
+            raise KenmapError(f"表 {table} に形状がありません")
         return str(row[0]), int(row[1])
 
     def _ensure_columns(self, table: str, values: dict[str, Any]) -> None:

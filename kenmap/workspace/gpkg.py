@@ -199,7 +199,8 @@ def read_catalogue(path: Path) -> tuple[dict[str, Any], dict[str, str | None]]:
                                    "gpkg_contents c LEFT JOIN gpkg_geometry_columns g "
                                    "ON g.table_name = c.table_name").fetchall()
     except sqlite3.Error as exc:
-        raise KenmapError("not a kenmap workspace (no kenmap_meta table)", file=path) from exc
+        raise KenmapError("kenmap のワークスペースではありません（kenmap_meta の表がありません）",
+                          file=path) from exc
     meta = {str(k): json.loads(v) for k, v in rows}
     tables = {str(name): (str(kind).upper() if kind else None) for name, kind in contents}
     return meta, tables

@@ -61,13 +61,14 @@ class Workspace:
         """Create a new workspace; refuses to overwrite an existing file."""
         path = Path(path)
         if path.suffix.lower() != ".gpkg":
-            raise KenmapError("a workspace is a GeoPackage: give a name ending in .gpkg",
+            raise KenmapError("ワークスペースは GeoPackage です: .gpkg で終わる名前を指定してくださ"
+                              "い",
                               file=path)
         if path.exists():
-            raise KenmapError("already exists; choose another name or delete it first",
+            raise KenmapError("すでにあります。別の名前にするか、先に削除してください",
                               file=path)
         if not path.parent.exists():
-            raise KenmapError("folder does not exist", file=path.parent)
+            raise KenmapError("フォルダがありません", file=path.parent)
         meta = {"kenmap_version": 1, "uid": uuid.uuid4().hex, "scheme": scheme.to_dict(),
                 "scheme_preset": preset, "crs_epsg": None, "created": now(), "layers": {},
                 "history": [], "versions": {}}
@@ -88,7 +89,8 @@ class Workspace:
         """Open an existing workspace: its metadata and table list are read here, once."""
         path = Path(path)
         if not path.exists():
-            raise KenmapError("workspace not found (create it with 'kenmap init')", file=path)
+            raise KenmapError("ワークスペースが見つかりません（'kenmap init' で作成してください）",
+                              file=path)
         meta, tables = read_catalogue(path)
         return cls(path, meta, tables)
 
