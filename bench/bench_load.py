@@ -430,8 +430,8 @@ def main() -> None:
             log_lines = log_path.read_text(errors="replace").splitlines()
             distinct: dict[str, int] = {}
             for text in log_lines:
-                if text and not text.startswith((" ", "Traceback", "Serving", "The above",
-                                                 "During handling")):
+                if text and "で公開しています" not in text and not text.startswith(
+                        (" ", "Traceback", "Serving", "The above", "During handling")):
                     distinct[text[:200]] = distinct.get(text[:200], 0) + 1
             for text, n in list(distinct.items())[:20]:
                 print(f"    {n:4d} × {text}")

@@ -74,7 +74,7 @@ def test_real_plane_rectangular_crs_and_plausible_geography(demo_ws: Path) -> No
 def test_demo_command(tmp_path: Path, run: Callable[..., CliResult]) -> None:
     result = run("demo", "--out", tmp_path / "d", "--no-serve")
     assert result.code == 0, result.err
-    assert "SYNTHETIC" in result.out and "行政区 (gyoseiku): 359 areas" in result.out
+    assert "SYNTHETIC" in result.out and "行政区 (gyoseiku): 359 区域" in result.out
     assert (tmp_path / "d" / "demo.gpkg").exists()
 
 

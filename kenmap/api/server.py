@@ -39,11 +39,11 @@ def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None
     token = read_token(token_file)
     app = create_app(workspace, token=token, max_upload=max_upload, host=host,
                      extra_hosts=allowed_hosts, job_memory_mb=job_memory_mb)
-    echo(f"Serving {workspace} at http://{host}:{port}/maps/ (API docs: "
-         f"http://{host}:{port}/docs; {'edits allowed with the token' if token else 'read-only'})")
+    echo(f"{workspace} を http://{host}:{port}/maps/ で公開しています（API の説明: "
+         f"http://{host}:{port}/docs、{'トークンで編集できます' if token else '閲覧のみ'}）")
     if host in ("0.0.0.0", "::") and not allowed_hosts:
-        echo("  note: listening on every address; give --allowed-host NAME for the names "
-             "clients use, so other names are refused")
+        echo("  注意: すべてのアドレスで待ち受けています。利用者が使うホスト名を --allowed-host "
+             "NAME で指定すると、それ以外の名前は拒否されます")
     # SIGTERM: stop within a few seconds whatever is running (heavy jobs are killed).
     uvicorn.run(app, host=host, port=port, log_level="warning",
                 timeout_graceful_shutdown=settings.SHUTDOWN_GRACE_S)

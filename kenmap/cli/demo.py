@@ -33,20 +33,21 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str =
     from kenmap.render.stats import render_stats
 
     path = out / "demo.gpkg"
-    echo(f"Building the demo city {CITY_NAME} (SYNTHETIC data, not a real place) at {path}")
+    echo(f"デモ市 {CITY_NAME} を {path} に作成しています（SYNTHETIC: 架空のデータで、実在の場所では"
+         "ありません）")
     ws = build_demo_workspace(path)
     result = validate(ws)
     for key, info in result.layers.items():
-        echo(f"  {info['label']} ({key}): {info['count']} areas")
-    echo("  validate: " + ("OK, every layer tiles and nests" if result.ok else
-                           f"{len(result.errors)} error(s)"))
+        echo(f"  {info['label']} ({key}): {info['count']} 区域")
+    echo("  検査: " + ("OK（各レイヤは隙間・重なりなく入れ子になっています）" if result.ok else
+                      f"エラー {len(result.errors)} 件"))
     echo("")
     echo(render_stats(ws, "kyushicho", "table"))
     echo(render_coverage(ws, coverage(ws), "table"))
     pages = write_all_pages(ws, MapOptions(), out / "maps")
-    echo(f"Map pages (offline, one per layer): {pages['index']}")
+    echo(f"地図（オフラインで開けます、レイヤごとに1ページ）: {pages['index']}")
     for page in pages["pages"]:
-        echo(f"  {page['file']}  {page['areas']} areas, {page['bytes'] / 1e6:.2f} MB")
+        echo(f"  {page['file']}  {page['areas']} 区域、{page['bytes'] / 1e6:.2f} MB")
     if serve:
         from kenmap.api.server import run_server
 

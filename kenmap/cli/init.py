@@ -21,5 +21,5 @@ def init(
     chosen = load_scheme(scheme)
     preset = scheme if scheme in PRESETS else ("toyooka" if scheme is None else None)
     Workspace.create(workspace, chosen, preset)
-    typer.echo(f"Created {workspace} with scheme {chosen.name}: "
+    typer.echo(f"{workspace} を作成しました（圏域の構成 {chosen.name}）: "
                + " ⊃ ".join(f"{layer.label} ({layer.key})" for layer in chosen.layers))

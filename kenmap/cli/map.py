@@ -43,20 +43,20 @@ def map_cmd(
         folder = out or Path("maps")
         result = write_all_pages(ws, options, folder)
         for page in result["pages"]:
-            typer.echo(f"Wrote {page['file']} ({page['areas']} areas, "
-                       f"{page['bytes'] / 1e6:.2f} MB)")
-        typer.echo(f"Index: {result['index']}")
+            typer.echo(f"書き出しました: {page['file']}（{page['areas']} 区域、"
+                       f"{page['bytes'] / 1e6:.2f} MB）")
+        typer.echo(f"目次: {result['index']}")
         return
     if layer is None:
         raise KenmapError("--layer KEY か --all を指定してください", field="--layer")
     target = out or Path(f"{layer}.html")
     facts = write_layer_page(ws, layer, options, target)
-    typer.echo(f"Wrote {target} ({facts['areas']} areas, {facts['lacking']} lacking, "
-               f"{facts['bytes'] / 1e6:.2f} MB)")
+    typer.echo(f"書き出しました: {target}（{facts['areas']} 区域、不足 {facts['lacking']}、"
+               f"{facts['bytes'] / 1e6:.2f} MB）")
     for path in (png, pdf):
         if path is not None:
             render_print(ws, layer, options, path)
-            typer.echo(f"Wrote {path}")
+            typer.echo(f"書き出しました: {path}")
 
 
 def _read_siting(path: Path) -> dict[str, object]:

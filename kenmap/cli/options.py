@@ -40,7 +40,7 @@ def output(text: str, out: Path | None, *, bom: bool = False) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
         write_atomic(out, text.encode("utf-8-sig" if bom else "utf-8"))
-        typer.echo(f"Wrote {out}")
+        typer.echo(f"書き出しました: {out}")
 
 def emit(data: dict[str, object], lines: list[str], fmt: str) -> None:
     """Print ``data`` as JSON or ``lines`` as text, as ``fmt`` asks."""

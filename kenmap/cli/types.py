@@ -38,8 +38,8 @@ def types_list(workspace: WsArg,
     lines = []
     for t in catalogue.types.values():
         layer = t.expected_layer(keys, preset)
-        lines.append(f"{t.key:<14} {t.label}  {t.colour} {t.icon}  expected in every: "
-                     f"{ws.scheme.layer(layer).label if layer else '—'}  radius: "
+        lines.append(f"{t.key:<14} {t.label}  {t.colour} {t.icon}  各区域に必要な階層: "
+                     f"{ws.scheme.layer(layer).label if layer else '—'}  徒歩圏: "
                      f"{f'{t.radius_m:.0f} m' if t.radius_m else '—'}")
     emit({"types": catalogue.to_list()}, lines, format)
 

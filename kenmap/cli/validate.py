@@ -18,13 +18,13 @@ def validate(
     result = run(Workspace.open(workspace))
     lines = []
     for key, info in result.layers.items():
-        expected = f" (expected {info['expected']})" if info["expected"] else ""
-        lines.append(f"{info['label']} ({key}): {info['count']} areas{expected}, "
-                     f"{info['errors']} errors, {info['warnings']} warnings")
+        expected = f"（想定 {info['expected']}）" if info["expected"] else ""
+        lines.append(f"{info['label']}（{key}）: {info['count']} 区域{expected}、"
+                     f"エラー {info['errors']} 件、警告 {info['warnings']} 件")
     lines += [f"エラー: {e['message']}" for e in result.errors]
     lines += [f"警告: {w['message']}" for w in result.warnings]
-    lines.append("OK: layers tile and nest" if result.ok else
-                 f"FAILED: {len(result.errors)} error(s)")
+    lines.append("OK: 各レイヤは隙間・重なりなく敷き詰められ、入れ子になっています" if result.ok
+                 else f"不合格: エラー {len(result.errors)} 件")
     emit(result.to_json(), lines, format)
     if not result.ok:
         raise typer.Exit(1)
