@@ -127,7 +127,7 @@ def test_type_catalogue_is_editable(tmp_path: Path, run: Callable[..., CliResult
                     'expected = "ku"\n', encoding="utf-8")
     assert run("types", "load", ws, toml).code == 0
     text = run("types", "list", ws).out
-    assert "認知症カフェ" in text and "expected in every: 区" in text
+    assert "認知症カフェ" in text and "各区域に必要な階層: 区" in text
 
 
 def test_excel_hub_list(tmp_path: Path, run: Callable[..., CliResult]) -> None:

@@ -193,19 +193,6 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                 body = await asyncio.shield(pending)
             if current:
                 return Response(body, media_type="application/json")
-        busy = len(in_flight) >= settings.SERVER_COMPUTE_SLOTS  # others are queueing too
-        pending = computing(key, compute)
-        previous = views.latest(("json", key))
-        if previous is not None and busy and not WANT_FRESH.get():
-            try:
-                body = await asyncio.wait_for(asyncio.shield(pending),
-                                              timeout=settings.SERVER_STALE_AFTER_S)
-            except TimeoutError:
-                return Response(previous, media_type="application/json",
-                                headers={"X-Kenmap-Stale": "1"})
-        else:
-            body = await asyncio.shield(pending)
-        return Response(body, media_type="application/json")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
