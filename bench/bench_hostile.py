@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from processes import rss_bytes
 
 from kenmap.demo import build_demo_workspace
 
@@ -118,17 +119,6 @@ def start_time(pid: int) -> str | None:
 
 def pid_alive(pid: int) -> bool:
     return start_time(pid) is not None
-
-
-def rss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
-            for text in fh:
-                if text.startswith("VmRSS:"):
-                    return int(text.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 class Watchdog(threading.Thread):

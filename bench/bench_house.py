@@ -46,6 +46,7 @@ from pyproj import Transformer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_coverage import build, overlay_reach
+from processes import stop
 
 from kenmap.demo import build_demo_workspace
 
@@ -131,12 +132,7 @@ def serving(workspace: Path, tmp: Path) -> Iterator[tuple[httpx.Client, dict[str
         yield client, {"Authorization": f"Bearer {token}"}
     finally:
         client.close()
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         if server.returncode not in (0, -15):
             print(f"    (server exit code {server.returncode}; log "
                   f"{log_path.read_text(errors='replace')[-500:]!r})")

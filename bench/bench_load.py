@@ -43,6 +43,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from processes import rss_bytes, stop
 
 from kenmap.demo import build_demo_workspace
 
@@ -85,17 +86,6 @@ def process_tree(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
-
-
-def rss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
-            for text in fh:
-                if text.startswith("VmRSS:"):
-                    return int(text.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 class MemorySampler(threading.Thread):
@@ -399,12 +389,7 @@ def main() -> None:
             alive = server.poll() is None
         finally:
             sampler.stop()
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
         records = shared.records
         mix = "/".join(f"{x:g}" for x in args.mix)
         print(f"{args.clients} clients for {args.seconds:.0f} s against {base}, mix "
