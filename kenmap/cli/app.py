@@ -7,6 +7,7 @@ back), in the style of rasterio's ``rio``; this module only assembles them.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -97,6 +98,32 @@ def _keep_caches() -> None:
     store_all_kept()
 
 
+#: The command-line library's usage errors, said in Japanese (the option or value is kept).
+_USAGE = [
+    (re.compile(r"^Invalid value for '([^']+)': (?:Value error, )?'(.*)' is not one of (.*?)\.?$"),
+     "{0} の値「{1}」は使えません（使える値: {2}）"),
+    (re.compile(r"^Invalid value for '([^']+)': Input should be a valid (number|integer).*$"),
+     "{0} には数を指定してください"),
+    (re.compile(r"^Invalid value for '([^']+)': (.*)$"), "{0} の値が正しくありません（{1}）"),
+    (re.compile(r"^No such option: (\S+?)\.?(?: Did you mean (\S+?)\??)?$"),
+     "{0} というオプションはありません"),
+    (re.compile(r"^Missing argument '([^']+)'\.?$"), "引数 {0} がありません"),
+    (re.compile(r"^Missing option '([^']+)'\.?$"), "オプション {0} を指定してください"),
+    (re.compile(r"^No such command '([^']+)'\.?$"), "{0} というコマンドはありません"),
+    (re.compile(r"^Option '([^']+)' requires an argument\.?$"), "{0} には値が必要です"),
+    (re.compile(r"^Got unexpected extra arguments? \((.*)\)$"), "余分な引数があります（{0}）"),
+]
+
+
+def _usage_in_japanese(message: str) -> str:
+    """A usage error of the command-line library in Japanese (unchanged if unknown)."""
+    for pattern, template in _USAGE:
+        match = pattern.match(message)
+        if match:
+            return template.format(*(g or "" for g in match.groups()))
+    return message
+
+
 def main() -> None:
     """Entry point: one clear line and a non-zero exit for every user error.
 
@@ -114,7 +141,7 @@ def main() -> None:
             if show is not None:
                 show()
             sys.exit(int(getattr(exc, "exit_code", 2)))
-        message = " ".join(str(exc.format_message()).split())
+        message = _usage_in_japanese(" ".join(str(exc.format_message()).split()))
         typer.echo(f"kenmap: エラー: {message}（'kenmap --help' を参照）", err=True)
         sys.exit(2)
     except typer.Abort:
