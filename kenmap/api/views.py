@@ -64,10 +64,6 @@ class Views:
             deps = [*areas, "hubs"]
         return ws.state_of(deps)
 
-    def state(self) -> tuple[int, int, int]:
-        """The file's size, modification time and inode."""
-        return self._state()
-
     def _state(self) -> tuple[int, int, int]:
         stat = os.stat(self.path)
         return (stat.st_size, stat.st_mtime_ns, stat.st_ino)

@@ -299,11 +299,6 @@ class Workspace:
         geoms = [shapely.from_wkb(wkb_of(b)) if b is not None else None for b in blobs]
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=self.crs_epsg)
 
-    def areas_at(self, layer: str, x: float, y: float) -> str | None:
-        """The code of the area of ``layer`` holding the point (x, y) in the workspace CRS
-        (see :meth:`areas_holding`)."""
-        return self.areas_holding([layer], x, y)[layer]
-
     def areas_holding(self, layers: list[str], x: float, y: float) -> dict[str, str | None]:
         """For each layer, the code of the area holding the point (x, y) in the workspace CRS,
         found through the GeoPackage's R-trees in one connection: the first area in table
