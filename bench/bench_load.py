@@ -2,7 +2,11 @@
 
 Starts ``kenmap serve`` on the demo city at 127.0.0.1 with a token file and drives it with
 ``--clients`` asyncio clients (one ``httpx.AsyncClient``, keep-alive, one connection per
-client) for ``--seconds``. Each client loops without pause over a random mix:
+client) for ``--seconds``. Each client loops over a random mix, pausing between requests
+for a uniform random time of mean ``--think`` seconds (default 0.5 s: fifty planners each
+sending about two requests a second, far busier than people at a map; ``--think 0`` sends the
+next request at once, which saturates a small machine, where this client alone needs most of
+a core — its latencies then measure the queue, Little's law, not the server):
 
 * 60 % reads, spread evenly over six kinds: ``/api/layers``, a layer's areas, gaps without a
   radius, gaps with ``radius=500``, ``/api/coverage``, ``/api/hubs`` (and an area's profile);
@@ -21,6 +25,7 @@ in this process on the same machine, so its CPU use is printed too. Exits 1 only
 updates or when the server dies; a missed latency target is reported, not fatal.
 
     python bench/bench_load.py [--seconds 30] [--clients 50] [--seed 1] [--mix 60,30,10]
+                               [--think 0.5]
 """
 
 from __future__ import annotations
@@ -133,6 +138,7 @@ class Record:
     status: int  # 0: no answer (connection error or timeout)
     seconds: float
     error: str | None = None
+    stale: bool = False  # answered with the previous figures (X-Kenmap-Stale: 1)
 
 
 @dataclass
@@ -179,7 +185,9 @@ async def do_read(client: httpx.AsyncClient, shared: Shared, rng: random.Random)
     ok = response is not None and response.status_code == 200
     shared.records.append(Record("read", label, response.status_code if response else 0,
                                  seconds, None if ok else
-                                 error_text("GET", url, response, exc)))
+                                 error_text("GET", url, response, exc),
+                                 bool(response is not None and
+                                      response.headers.get("x-kenmap-stale"))))
 
 
 async def resync(client: httpx.AsyncClient, state: ClientState) -> None:
@@ -246,9 +254,12 @@ async def do_heavy(client: httpx.AsyncClient, shared: Shared) -> None:
 
 
 async def run_client(client: httpx.AsyncClient, shared: Shared, state: ClientState,
-                     deadline: float, seed: int, mix: tuple[float, float, float]) -> None:
+                     deadline: float, seed: int, mix: tuple[float, float, float],
+                     think: float) -> None:
     rng = random.Random(seed * 1000 + state.index)
     while time.perf_counter() < deadline:
+        if think > 0:
+            await asyncio.sleep(rng.uniform(0, 2 * think))
         draw = rng.random() * sum(mix)
         if draw < mix[0]:
             await do_read(client, shared, rng)
@@ -295,7 +306,8 @@ async def drive(base: str, args: argparse.Namespace, auth: dict[str, str]
                 (await client.get(url)).raise_for_status()
         warm = time.perf_counter() - start
         deadline = time.perf_counter() + args.seconds
-        await asyncio.gather(*(run_client(client, shared, s, deadline, args.seed, args.mix)
+        await asyncio.gather(*(run_client(client, shared, s, deadline, args.seed, args.mix,
+                                          args.think)
                                for s in states))
         final = (await client.get("/api/hubs", timeout=120, headers={"Cache-Control": "no-cache"})
                  ).json()["features"]
@@ -340,6 +352,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of the load")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--think", type=float, default=0.5,
+                        help="mean pause of a client between requests, seconds (uniform "
+                             "0..2×; 0: every client sends its next request at once)")
     parser.add_argument("--log", type=Path, help="keep a copy of the server's log here")
     parser.add_argument("--mix", default="60,30,10",
                         help="percent reads,edits,heavy (the targets assume the default)")
@@ -393,7 +408,7 @@ def main() -> None:
         records = shared.records
         mix = "/".join(f"{x:g}" for x in args.mix)
         print(f"{args.clients} clients for {args.seconds:.0f} s against {base}, mix "
-              f"{mix} % reads/edits/heavy "
+              f"{mix} % reads/edits/heavy, mean pause {args.think:g} s "
               f"(warm-up of every read, not counted: {warm:.1f} s; {os.cpu_count()} cores "
               f"shared by server and client)")
         for kind in ("read", "edit", "heavy"):
@@ -405,6 +420,11 @@ def main() -> None:
                     {s: sum(1 for r in sub if r.status == s)
                      for s in {r.status for r in sub}}.items()))
                 print(f"      {label:<13} {summary(sub, args.seconds)}  [{statuses}]")
+        reads = [r for r in records if r.kind == "read"]
+        if reads:
+            stale = sum(r.stale for r in reads)
+            print(f"  {stale:,} of {len(reads):,} reads ({stale / len(reads):.0%}) answered with "
+                  "the previous figures while newer ones were computed (X-Kenmap-Stale)")
         errors = [r for r in records if r.error]
         for r in errors[:15]:
             print(f"    error: {r.error}")

@@ -127,6 +127,40 @@ def test_hub_edits_with_versions(client: tuple[TestClient, Path]) -> None:
                     ).status_code == 404
 
 
+def test_figures_computed_in_their_own_process(client: tuple[TestClient, Path],
+                                               demo_copy: Path, tmp_path: Path) -> None:
+    """``kenmap serve`` computes figures in a child process: the same bytes as computed in
+    the server's threads, errors with their own status, and an edit seen by the next fresh
+    read."""
+    from kenmap.api.app import create_app
+
+    threads, _ = client
+    ws = tmp_path / "process" / "demo.gpkg"
+    ws.parent.mkdir()
+    shutil.copy(demo_copy, ws)
+    urls = ["/api/layers", "/api/layers/chiku/areas", "/api/areas/chiku/" + threads.get(
+        "/api/layers/chiku/areas").json()["features"][0]["properties"]["code"],
+        "/api/gaps?layer=gyoseiku&hub_type=salon&radius=500", "/api/coverage",
+        "/api/hubs?type=salon", "/maps/"]
+    with TestClient(create_app(ws, token=TOKEN, figure_process=True)) as c:
+        for url in urls:
+            mine, theirs = c.get(url), threads.get(url)
+            assert mine.status_code == 200, (url, mine.text)
+            assert mine.content == theirs.content, url
+        page = c.get("/maps/chiku")  # folium names its elements at random: not bytewise
+        assert page.status_code == 200 and "km-area" in page.text
+        missing = c.get("/api/areas/chiku/none")
+        assert missing.status_code == 404 and "区域 none" in missing.json()["error"]
+        hub = c.get("/api/hubs?type=salon").json()["features"][0]["properties"]
+        fresh = {"Cache-Control": "no-cache"}
+        r = c.patch(f"/api/hubs/{hub['id']}", headers=AUTH,
+                    json={"version": hub["version"], "status": "planned"})
+        assert r.status_code == 200, r.text
+        after = c.get("/api/hubs?type=salon", headers=fresh).json()["features"]
+        assert next(f for f in after if f["id"] == hub["id"])["properties"]["status"] == \
+            "planned"
+
+
 @pytest.mark.parametrize(("body", "needle"), [
     ({"type": "karaoke", "name": "x", "lon": 134.82, "lat": 35.545}, "'karaoke' は使えない値"),
     ({"type": "salon", "name": "x", "lon": 35.545, "lat": 134.82}, None),  # swapped: 422

@@ -30,13 +30,14 @@ from kenmap.api.guards import (
     allowed_hosts,
     install_error_handlers,
 )
-from kenmap.api.jobs import HeavyJobs
+from kenmap.api.jobs import Figures, HeavyJobs
 from kenmap.api.uploads import saved_upload
 from kenmap.api.views import Views
 from kenmap.errors import AccessError, AuthenticationError
 from kenmap.hubs.edits import add_hub, delete_hub, update_hub
 from kenmap.maps.assets import NODE_MODULES
 from kenmap.model import settings
+from kenmap.workspace import Workspace
 
 DEFAULT_MAX_UPLOAD = settings.MAX_UPLOAD_MB * 1024 * 1024
 #: Upload zips may expand to at most this (the workspace's own imports allow more).
@@ -68,8 +69,13 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                extra_hosts: list[str] | None = None,
                max_rows: int | None = settings.MAX_IMPORT_ROWS,
                job_memory_mb: int | None = settings.JOB_MEMORY_MB,
-               job_time_limit_s: float = settings.JOB_TIME_LIMIT_S) -> FastAPI:
+               job_time_limit_s: float = settings.JOB_TIME_LIMIT_S,
+               figure_process: bool = False) -> FastAPI:
     """The app serving one workspace. Without ``token`` the server is read-only.
+
+    With ``figure_process`` (``kenmap serve``) figures are computed in a child process of their
+    own, so requests and edits are answered while they compute; without it (tests, embedding)
+    in threads of this process.
 
     ``host`` is the address the server binds (``kenmap serve`` always gives it); requests
     naming another host are refused unless listed in ``extra_hosts`` (a server bound to all
@@ -79,7 +85,10 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     views = Views(path)
     ws = views.workspace()  # fail now, with a clear error, if it is not a workspace
     jobs = HeavyJobs(memory_mb=job_memory_mb, time_limit_s=job_time_limit_s)
-    compute_slots = anyio.CapacityLimiter(settings.SERVER_COMPUTE_SLOTS)
+    figures = Figures(memory_mb=job_memory_mb, time_limit_s=job_time_limit_s) \
+        if figure_process else None
+    slots = 1 if figures else settings.SERVER_COMPUTE_SLOTS
+    compute_slots = anyio.CapacityLimiter(slots)
     write_slots = anyio.CapacityLimiter(settings.SERVER_WRITE_SLOTS)
     in_flight: dict[Any, tuple[Any, asyncio.Future[bytes]]] = {}
     finished: dict[Any, float] = {}  # when each answer was last computed (event-loop time)
@@ -101,6 +110,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         jobs.stop_all()  # SIGTERM: running heavy jobs are killed, not waited for
+        if figures:
+            figures.stop_all()
 
     app = FastAPI(title="kenmap", version=__version__, docs_url=None, redoc_url=None,
                   lifespan=lifespan,
@@ -138,22 +149,33 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     writer = [Depends(require_token)]
 
     async def write(function: Callable[..., Any], *args: Any) -> Any:
-        """Run a write in a worker thread; waiting for a turn holds no thread."""
-        return await anyio.to_thread.run_sync(function, *args, limiter=write_slots)
+        """Run ``function(workspace, *args)`` in a worker thread, on a workspace object of its
+        own (opening it reads the file: never on the event loop); waiting for a turn holds no
+        thread."""
+        return await anyio.to_thread.run_sync(lambda: function(views.writer(), *args),
+                                              limiter=write_slots)
 
-    def computing(key: Any, compute: Callable[[], Any]) -> tuple[Any, asyncio.Future[bytes]]:
+    def figure(key: Any) -> bytes:
+        """Compute the answer ``key`` (in the figure process when there is one)."""
+        if figures is None:
+            return views.encoded(key, views.compute_for(key))
+        state, body = figures.answer(path, key)
+        views.store(key, state, body)
+        return body
+
+    def computing(key: Any) -> tuple[Any, asyncio.Future[bytes]]:
         """The one computation of ``key`` running now, started for the current state when
         none runs; at most one per key at a time, so edits in quick succession do not pile up
         computations of states that are already gone. Returns (its state, its future)."""
         running = in_flight.get(key)
         if running is not None:
             return running
-        state = views.state_of(("json", key))
+        state = views.state_of(("json", key), refresh=False)
 
         async def run() -> bytes:
             try:
-                return bytes(await anyio.to_thread.run_sync(
-                    views.encoded, key, compute, limiter=compute_slots))
+                return bytes(await anyio.to_thread.run_sync(figure, key,
+                                                            limiter=compute_slots))
             finally:
                 in_flight.pop(key, None)
                 finished[key] = loop_time()
@@ -162,26 +184,31 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         in_flight[key] = (state, future)
         return in_flight[key]
 
-    async def json_view(key: Any, compute: Callable[[], Any]) -> Response:
+    async def json_view(key: Any) -> Response:
         """Cached JSON, served from the event loop when current. Otherwise one computation per
-        answer runs at a time: requests wait for it, and a request that would wait for a state
-        that is already out of date (edits keep coming) or longer than SERVER_STALE_AFTER_S
-        under load gets the previous answer marked ``X-Kenmap-Stale: 1``;
+        answer runs at a time: requests wait for it, except that while other figures are
+        computing, or when the wait would pass SERVER_STALE_AFTER_S or reach a state that is
+        already out of date (edits keep coming), a request gets the previous answer marked
+        ``X-Kenmap-Stale: 1`` (and the answer is brought up to date behind it).
         ``Cache-Control: no-cache`` always waits for the current one."""
         while True:
+            if views.changed():  # the file changed: take its new state in a thread
+                await anyio.to_thread.run_sync(views.workspace)
             body = views.peek(("json", key))
             if body is not None:
                 return Response(body, media_type="application/json")
-            busy = len(in_flight) >= settings.SERVER_COMPUTE_SLOTS
+            busy = len(in_flight) >= slots
             previous = views.latest(("json", key))
-            recent = loop_time() - finished.get(key, -1e9) < settings.SERVER_RECOMPUTE_MIN_S
-            if busy and recent and previous is not None and not WANT_FRESH.get() and \
-                    key not in in_flight:
-                # Edits keep coming and the server is busy: the answer of a moment ago.
+            if busy and previous is not None and not WANT_FRESH.get():
+                # Other figures are being computed: the answer of a moment ago at once, and
+                # this one brought up to date after them (at most once a second under load).
+                recent = loop_time() - finished.get(key, -1e9) < settings.SERVER_RECOMPUTE_MIN_S
+                if key not in in_flight and not recent:
+                    computing(key)
                 return Response(previous, media_type="application/json",
                                 headers={"X-Kenmap-Stale": "1"})
-            state, pending = computing(key, compute)
-            current = state == views.state_of(("json", key))
+            state, pending = computing(key)
+            current = state == views.state_of(("json", key), refresh=False)
             if previous is not None and not WANT_FRESH.get() and (busy or not current):
                 try:
                     body = await asyncio.wait_for(asyncio.shield(pending),
@@ -210,45 +237,43 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     @app.get("/api/layers", response_class=Response, responses=JSON_OK)
     async def layers() -> Response:
         """The scheme's layers with their area counts, the CRS and the population sources."""
-        return await json_view("layers", views.layers)
+        return await json_view("layers")
 
     @app.get("/api/layers/{key}/areas", response_class=Response,
              responses={**ERRORS, 200: {"content": {"application/geo+json": {
                  "schema": {"type": "object"}}}, "description": "Areas with their figures"}})
     async def areas(key: LayerKey, full: bool = False) -> Response:
         """A layer's areas and their figures as GeoJSON; ``full`` keeps the exact outlines."""
-        response = await json_view(("areas", key, full),
-                                   lambda: _Raw(views.areas_geojson(key, full)))
+        response = await json_view(("areas", key, full))
         return Response(response.body, media_type="application/geo+json")
 
     @app.get("/api/areas/{layer}/{code}", response_class=Response, responses=JSON_OK)
     async def area(layer: LayerKey, code: Annotated[str, PathParam(max_length=64)]
                    ) -> Response:
         """One area's profile: its figures, parent and city, hubs and children lacking one."""
-        return await json_view(("profile", layer, code), lambda: views.profile(layer, code))
+        return await json_view(("profile", layer, code))
 
     @app.get("/api/gaps", response_class=Response, responses=JSON_OK)
     async def gaps(layer: LayerKey, hub_type: HubType,
                    radius: Annotated[float | None, Query(gt=0, le=50_000)] = None,
                    with_planned: bool = False) -> Response:
         """Run ``kenmap gaps``: areas lacking a hub; ``radius`` in walking metres."""
-        return await json_view(("gaps", layer, hub_type, radius, with_planned),
-                               lambda: views.gaps(layer, hub_type, radius, with_planned))
+        return await json_view(("gaps", layer, hub_type, radius, with_planned))
 
     @app.get("/api/coverage", response_class=Response, responses=JSON_OK)
     async def coverage(with_planned: bool = False) -> Response:
         """Run ``kenmap coverage``: each hub type's reach and, per layer, areas lacking one."""
-        return await json_view(("coverage", with_planned), lambda: views.coverage(with_planned))
+        return await json_view(("coverage", with_planned))
 
     @app.get("/api/hubs", response_class=Response, responses=JSON_OK)
     async def hubs(type: HubType | None = None, status: Status | None = None) -> Response:
         """Hubs as GeoJSON points, optionally only those of one type or status."""
-        return await json_view(("hubs", type, status), lambda: views.hubs(type, status))
+        return await json_view(("hubs", type, status))
 
     @app.post("/api/hubs", status_code=201, responses=ERRORS, dependencies=writer)
     async def create_hub(hub: HubIn) -> dict[str, Any]:
         """Add a hub; returns it with its new ``id`` and ``version``."""
-        return dict(await write(add_hub, views.writer(), hub.model_dump()))
+        return dict(await write(add_hub, hub.model_dump()))
 
     @app.patch("/api/hubs/{hub_id}", responses=ERRORS, dependencies=writer)
     async def patch_hub(hub_id: Annotated[int, PathParam(ge=1, le=2**53)], change: HubPatch
@@ -256,13 +281,13 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         """Change or move a hub; refused (409) unless ``version`` is the hub's current one."""
         values = change.model_dump(exclude_unset=True)
         version = values.pop("version")
-        return dict(await write(update_hub, views.writer(), hub_id, version, values))
+        return dict(await write(update_hub, hub_id, version, values))
 
     @app.delete("/api/hubs/{hub_id}", status_code=204, responses=ERRORS, dependencies=writer)
     async def remove_hub(hub_id: Annotated[int, PathParam(ge=1, le=2**53)],
                          version: Annotated[int, Query(ge=1, le=2**53)]) -> Response:
         """Delete a hub; refused (409) unless ``version`` is the hub's current one."""
-        await write(delete_hub, views.writer(), hub_id, version)
+        await write(delete_hub, hub_id, version)
         return Response(status_code=204)
 
     @app.post("/api/siting", responses=ERRORS, dependencies=writer)
@@ -277,7 +302,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                                        settings.SERVER_SITING_MAX_PAIRS)
         result = await anyio.to_thread.run_sync(jobs.site, path, asked)
         if question.apply:
-            await write(apply_sites, views.writer(), result)
+            await write(apply_sites, result)
         return dict(result.to_json())
 
     @app.post("/api/imports/areas", responses=ERRORS, dependencies=writer)
@@ -296,10 +321,10 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         """Run ``kenmap import areas`` on an uploaded file; returns the import report."""
         from kenmap.layers.areas import import_areas
 
-        def run() -> dict[str, Any]:
+        def run(ws: Workspace) -> dict[str, Any]:
             with saved_upload(file.file, file.filename, limit=max_upload,
                               max_expanded=UPLOAD_MAX_EXPANDED, max_rows=max_rows) as saved:
-                return import_areas(views.writer(), [saved], layer=layer,
+                return import_areas(ws, [saved], layer=layer,
                                     code_field=code_field, name_field=name_field,
                                     parent_field=parent_field, encoding=encoding, crs=crs,
                                     where=where, zone=zone, keep_water=keep_water,
@@ -322,11 +347,11 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         """Run ``kenmap import hubs`` on an uploaded file; returns the import report."""
         from kenmap.hubs.imports import import_hubs
 
-        def run() -> dict[str, Any]:
+        def run(ws: Workspace) -> dict[str, Any]:
             with saved_upload(file.file, file.filename, limit=max_upload,
                               max_expanded=UPLOAD_MAX_EXPANDED,
                               max_rows=settings.SERVER_MAX_HUB_ROWS) as saved:
-                return import_hubs(views.writer(), saved, hub_type=type,
+                return import_hubs(ws, saved, hub_type=type,
                                    type_field=type_field, name_field=name_field,
                                    lon_field=lon_field, lat_field=lat_field, x_field=x_field,
                                    y_field=y_field, crs=crs, status=status, encoding=encoding,
@@ -341,21 +366,16 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     @app.get("/maps/", response_class=HTMLResponse, responses=ERRORS)
     async def map_index() -> Response:
         """An HTML page linking the map of every layer that has areas."""
-        response = await json_view("map-index", lambda: _Raw(views.map_index().encode()))
+        response = await json_view("map-index")
         return HTMLResponse(response.body)
 
     @app.get("/maps/{layer}", response_class=HTMLResponse, responses=ERRORS)
     async def map_page(layer: LayerKey) -> Response:
         """The interactive map of one layer: aging rates, hubs and gaps."""
-        response = await json_view(("map", layer),
-                                   lambda: _Raw(views.map_page(layer).encode()))
+        response = await json_view(("map", layer))
         return HTMLResponse(response.body)
 
     return app
-
-
-class _Raw(bytes):
-    """Bytes that :meth:`Views.encoded` stores as they are (pages, GeoJSON built as text)."""
 
 
 def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:

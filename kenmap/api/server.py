@@ -38,7 +38,8 @@ def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None
 
     token = read_token(token_file)
     app = create_app(workspace, token=token, max_upload=max_upload, host=host,
-                     extra_hosts=allowed_hosts, job_memory_mb=job_memory_mb)
+                     extra_hosts=allowed_hosts, job_memory_mb=job_memory_mb,
+                     figure_process=True)
     echo(f"{workspace} を http://{host}:{port}/maps/ で公開しています（API の説明: "
          f"http://{host}:{port}/docs、{'トークンで編集できます' if token else '閲覧のみ'}）")
     if host in ("0.0.0.0", "::") and not allowed_hosts:
@@ -46,4 +47,7 @@ def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None
              "NAME で指定すると、それ以外の名前は拒否されます")
     # SIGTERM: stop within a few seconds whatever is running (heavy jobs are killed).
     uvicorn.run(app, host=host, port=port, log_level="warning",
-                timeout_graceful_shutdown=settings.SHUTDOWN_GRACE_S)
+                timeout_graceful_shutdown=settings.SHUTDOWN_GRACE_S,
+                # Idle connections kept longer than uvicorn's 5 s, so a client reusing one
+                # rarely meets a connection the server is closing just then.
+                timeout_keep_alive=settings.SERVER_KEEP_ALIVE_S)

@@ -36,6 +36,10 @@ from kenmap.workspace import Workspace
 _CACHE_ENTRIES = 256
 
 
+class Raw(bytes):
+    """Bytes that :meth:`Views.encoded` stores as they are (pages, GeoJSON built as text)."""
+
+
 class Views:
     """Cached views of one workspace file."""
 
@@ -47,9 +51,10 @@ class Views:
         self._snapshot: Workspace | None = None
         self._snapshot_state: tuple[int, int, int] | None = None
 
-    def state_of(self, key: Any) -> tuple[Any, ...]:
-        """The versions of the tables the answer ``key`` depends on."""
-        ws = self.workspace()
+    def state_of(self, key: Any, *, refresh: bool = True) -> tuple[Any, ...]:
+        """The versions of the tables the answer ``key`` depends on; without ``refresh``, in
+        the snapshot taken last (no reading of the file: safe on the event loop)."""
+        ws = self.workspace() if refresh else self.snapshot()
         kind = key[0] if isinstance(key, tuple) else key
         if kind == "json":
             kind = key[1][0] if isinstance(key[1], tuple) else key[1]
@@ -78,13 +83,22 @@ class Views:
                 self._snapshot_state = state
             return self._snapshot
 
+    def changed(self) -> bool:
+        """Whether the file changed since the snapshot was taken (one ``stat``)."""
+        return self._snapshot is None or self._state() != self._snapshot_state
+
+    def snapshot(self) -> Workspace:
+        """The snapshot taken last, without looking at the file again."""
+        return self._snapshot if self._snapshot is not None else self.workspace()
+
     def writer(self) -> Workspace:
         """A workspace object of its own for one write (readers keep their snapshot)."""
         return Workspace.open(self.path)
 
     def peek(self, key: Any) -> Any:
-        """The cached value for ``key`` if what it depends on is unchanged, else None."""
-        full = (key, self.state_of(key))
+        """The cached value for ``key`` if what it depends on is unchanged in the last
+        snapshot, else None (reads no file)."""
+        full = (key, self.state_of(key, refresh=False))
         with self._lock:
             return self._cache.get(full)
 
@@ -96,6 +110,40 @@ class Views:
                 return bytes(value)
             return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return bytes(self.cached(("json", key), encode))
+
+    def compute_for(self, key: Any) -> Callable[[], Any]:
+        """The computation of the answer named ``key`` (what the API routes ask for)."""
+        kind, args = (key, ()) if isinstance(key, str) else (key[0], tuple(key[1:]))
+        computations: dict[str, Callable[[], Any]] = {
+            "layers": self.layers,
+            "areas": lambda: Raw(self.areas_geojson(*args)),
+            "profile": lambda: self.profile(*args),
+            "gaps": lambda: self.gaps(*args),
+            "coverage": lambda: self.coverage(*args),
+            "hubs": lambda: self.hubs(*args),
+            "map-index": lambda: Raw(self.map_index().encode()),
+            "map": lambda: Raw(self.map_page(*args).encode()),
+        }
+        return computations[kind]
+
+    def answer(self, key: Any) -> tuple[Any, bytes]:
+        """The answer ``key`` as JSON (or page) bytes, with the state it was computed for."""
+        state = self.state_of(("json", key))
+        return state, self.encoded(key, self.compute_for(key))
+
+    def store(self, key: Any, state: Any, body: bytes) -> None:
+        """Keep ``body``, computed elsewhere, as the answer ``key`` for ``state``."""
+        self._keep(("json", key), state, body)
+
+    def _keep(self, key: Any, state: Any, value: Any) -> None:
+        with self._lock:
+            self._cache[(key, state)] = value
+            self._latest[key] = value
+            self._latest.move_to_end(key)
+            while len(self._latest) > _CACHE_ENTRIES:
+                self._latest.popitem(last=False)
+            while len(self._cache) > _CACHE_ENTRIES:
+                self._cache.popitem(last=False)
 
     def latest(self, key: Any) -> Any:
         """The most recent answer for ``key`` whatever state it was computed for, or None."""
@@ -112,14 +160,7 @@ class Views:
         value = compute()
         if self._snapshot is not None:
             self._snapshot.store_kept()  # demand cells, for the next start of the server
-        with self._lock:
-            self._cache[full] = value
-            self._latest[key] = value
-            self._latest.move_to_end(key)
-            while len(self._latest) > _CACHE_ENTRIES:
-                self._latest.popitem(last=False)
-            while len(self._cache) > _CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+        self._keep(key, full[1], value)
         return value
 
     # -- figures ---------------------------------------------------------------------------

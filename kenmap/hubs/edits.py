@@ -18,7 +18,7 @@ import shapely
 from kenmap.errors import ConflictError, KenmapError, NotFoundError
 from kenmap.geo.crs import transformer
 from kenmap.hubs.table import EDITABLE, HUBS, STATUSES, hub_record
-from kenmap.layers.locate import locate
+from kenmap.layers.locate import locate_point
 from kenmap.model.catalogue import catalogue_of
 from kenmap.workspace import Edit, Workspace
 
@@ -49,12 +49,12 @@ def _point(ws: Workspace, lon: float, lat: float) -> tuple[shapely.Point, dict[s
 
 def _areas_of(ws: Workspace, point: shapely.Point, *, lon: float | None = None,
               lat: float | None = None) -> dict[str, Any]:
-    located = locate(ws, gpd.GeoSeries([point], crs=ws.crs_epsg))
-    if located.iloc[0].isna().all():
+    located = locate_point(ws, point.x, point.y)
+    if all(code is None for code in located.values()):
         where = f"({lon}, {lat})" if lon is not None else "その地点"
         raise KenmapError(f"{where} は市域の外です（経度と緯度が入れ替わっていませんか？）",
                           field="lon")
-    return {str(k): (None if pd.isna(v) else str(v)) for k, v in located.iloc[0].items()}
+    return dict(located)
 
 
 def _next_id(change: Edit) -> int:
@@ -65,8 +65,9 @@ def _next_id(change: Edit) -> int:
 
 
 def _record(ws: Workspace, hub_id: int) -> dict[str, Any]:
-    rows = ws.read_where(HUBS, "id", hub_id)
-    return hub_record(rows.iloc[0], rows.crs.to_epsg())
+    row = ws.row_where(HUBS, "id", hub_id)
+    assert row is not None
+    return hub_record(pd.Series(row), ws.crs_epsg)
 
 
 def add_hub(ws: Workspace, values: dict[str, Any], point: shapely.Point | None = None
@@ -152,7 +153,9 @@ def update_hub(ws: Workspace, hub_id: int, version: int | None, changes: dict[st
         xy = None
         if moved:
             if located is None:  # one of lon/lat given: the other is the hub's own
-                old = ws.read_where(HUBS, "id", hub_id).geometry.iloc[0]
+                row = ws.row_where(HUBS, "id", hub_id)
+                assert row is not None  # _current_version found it
+                old = row["geometry"]
                 assert ws.crs_epsg is not None
                 old_lon, old_lat = transformer(ws.crs_epsg, 4326).transform(old.x, old.y)
                 lon = float(changes["lon"]) if changes.get("lon") is not None else old_lon

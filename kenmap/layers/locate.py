@@ -29,6 +29,15 @@ def area_column(layer: str) -> str:
 FEW_POINTS = 8
 
 
+def locate_point(ws: Workspace, x: float, y: float) -> dict[str, str | None]:
+    """The code of the area holding the point (x, y) in the workspace CRS, on every layer that
+    has areas, keyed by :func:`area_column` (None outside the layer's areas), read through
+    the GeoPackage's spatial index."""
+    keys = filled_layers(ws)
+    found = ws.areas_holding(keys, x, y)
+    return {area_column(key): found[key] for key in keys}
+
+
 def locate(ws: Workspace, points: gpd.GeoSeries) -> pd.DataFrame:
     """The code of the area holding each point, on every layer that has areas.
 
@@ -39,10 +48,9 @@ def locate(ws: Workspace, points: gpd.GeoSeries) -> pd.DataFrame:
     geoms = points.to_numpy()
     if 0 < len(geoms) <= FEW_POINTS and shapely.get_type_id(geoms).tolist() == \
             [0] * len(geoms):
-        keys = filled_layers(ws)
-        found = [ws.areas_holding(keys, float(g.x), float(g.y)) for g in geoms]
-        for key in keys:
-            out[area_column(key)] = [f[key] for f in found]
+        found = [locate_point(ws, float(g.x), float(g.y)) for g in geoms]
+        for key in filled_layers(ws):
+            out[area_column(key)] = [f[area_column(key)] for f in found]
         return out
     for key in filled_layers(ws):
         areas = ws.read_layer(key)

@@ -41,8 +41,9 @@ SERVER_SITING_MAX_K: Final[int] = 50
 SERVER_SITING_MAX_CANDIDATES: Final[int] = 5_000
 SERVER_SITING_MAX_PAIRS: Final[int] = 20_000_000
 SERVER_SITING_MAX_TIME_LIMIT_S: Final[float] = 60.0
-#: At most this many figures (gaps, coverage, pages) are computed at once by the server;
-#: identical requests wait for the one computation.
+#: At most this many figures (gaps, coverage, pages) are computed at once by an app computing
+#: in threads; ``kenmap serve`` computes them one at a time in a process of their own.
+#: Identical requests wait for the one computation.
 SERVER_COMPUTE_SLOTS: Final[int] = 2
 #: A read that would wait longer than this for a recomputation (after an edit, under load)
 #: gets the previous answer marked X-Kenmap-Stale; Cache-Control: no-cache always waits.
@@ -56,5 +57,7 @@ SERVER_WRITE_SLOTS: Final[int] = 2
 SERVER_MAX_HUB_ROWS: Final[int] = 50_000
 #: Rows one import may hold (areas, hubs, population rows); larger files are refused.
 MAX_IMPORT_ROWS: Final[int] = 1_000_000
+#: Seconds an idle keep-alive connection to the server stays open.
+SERVER_KEEP_ALIVE_S: Final[int] = 75
 #: Seconds the server takes to stop after SIGTERM before dropping open requests.
 SHUTDOWN_GRACE_S: Final[int] = 3

@@ -176,7 +176,8 @@ def clean_journal(path: Path) -> None:
     journal = Path(f"{path}-journal")
     if not journal.exists() or not os.access(path.parent, os.W_OK):
         return
-    con = sqlite3.connect(path, timeout=0.5, isolation_level=None)
+    # No wait: a lock held now means a writer is busy and its journal is live.
+    con = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
         con.execute("BEGIN IMMEDIATE")
         try:

@@ -278,26 +278,28 @@ class Workspace:
             return frame
         return pd.DataFrame(self._cached((name, "points"), read))
 
-    def read_where(self, table: str, column: str, value: int) -> Any:
-        """The rows of a table whose integer ``column`` equals ``value`` (not cached; one
-        SQL query, so it costs the same in a city and in a country)."""
-        import geopandas as gpd
+    def row_where(self, table: str, column: str, value: int) -> dict[str, Any] | None:
+        """The first row of a table whose integer ``column`` equals ``value``, as a dict with
+        its shape under ``geometry`` (None if there is none). One SQL query, no frame: it costs
+        the same in a city and in a country."""
         import shapely
 
         if table not in self.tables():
-            return pd.DataFrame()
+            return None
         with session(self.path) as con:
             geometry = geometry_column(con, table)
-            cursor = con.execute(f'SELECT * FROM "{table}" WHERE "{column}" = ?', (int(value),))
+            cursor = con.execute(f'SELECT * FROM "{table}" WHERE "{column}" = ? LIMIT 1',
+                                 (int(value),))
             names = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
-        frame = pd.DataFrame.from_records(rows, columns=names)
-        frame = frame.drop(columns=[c for c in ("fid",) if c in frame.columns])
-        if geometry is None:
-            return frame
-        blobs = frame.pop(geometry)
-        geoms = [shapely.from_wkb(wkb_of(b)) if b is not None else None for b in blobs]
-        return gpd.GeoDataFrame(frame, geometry=geoms, crs=self.crs_epsg)
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        row = dict(zip(names, found, strict=True))
+        row.pop("fid", None)
+        if geometry is not None:
+            blob = row.pop(geometry)
+            row["geometry"] = shapely.from_wkb(wkb_of(blob)) if blob is not None else None
+        return row
 
     def areas_holding(self, layers: list[str], x: float, y: float) -> dict[str, str | None]:
         """For each layer, the code of the area holding the point (x, y) in the workspace CRS,
