@@ -13,6 +13,7 @@ import shapely
 from conftest import ROOT, CliResult, copy_of
 
 SHAPES = ROOT / "data" / "shapes"
+SHIPPED = ROOT / "kenmap" / "demo_data"
 
 
 def _generator():  # type: ignore[no-untyped-def]
@@ -34,7 +35,7 @@ def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
     gen.write(frame, tmp_path / "demo_city.geojson")
     write_people(frame, tmp_path, gen.SEED)
     for name in ("demo_city.geojson", "demo_population.csv", "demo_hubs.csv"):
-        assert (tmp_path / name).read_bytes() == (SHAPES / name).read_bytes(), name
+        assert (tmp_path / name).read_bytes() == (SHIPPED / name).read_bytes(), name
 
 
 @pytest.fixture(scope="module")

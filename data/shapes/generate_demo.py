@@ -5,7 +5,7 @@ about 3,000 隣近所, with a dense town centre and five valley towns linked by 
 JGD2011 plane-rectangular zone V (EPSG:6673, where 兵庫 and 鳥取 are measured). Every name,
 code and boundary is invented. Deterministic: the same seed writes the same bytes.
 
-Run from the repository root::
+Writes into ``kenmap/demo_data/`` (shipped in the package). Run from the repository root::
 
     python data/shapes/generate_demo.py
 """
@@ -23,6 +23,8 @@ import shapely
 
 SEED = 20261122
 HERE = Path(__file__).resolve().parent
+#: Where the demo data ships: inside the package, so an installed kenmap has it.
+OUT = HERE.parent.parent / "kenmap" / "demo_data"
 EPSG = 6673
 #: Zone V coordinates of the town centre (easting, northing): near 35.54°N 134.82°E.
 ORIGIN = (45_000.0, -51_000.0)
@@ -234,11 +236,11 @@ def main() -> None:
     from demo_people import write_people
 
     frame = build()
-    write(frame, HERE / "demo_city.geojson")
-    write_people(frame, HERE, SEED)
+    write(frame, OUT / "demo_city.geojson")
+    write_people(frame, OUT, SEED)
     counts = {lvl: frame[f"{lvl}_code"].nunique()
               for lvl in ("kyushicho", "chiku", "gyoseiku", "tonarikinjo")}
-    print(f"wrote {HERE / 'demo_city.geojson'}: {counts}")
+    print(f"wrote {OUT / 'demo_city.geojson'}: {counts}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from kenmap.errors import KenmapError
+from kenmap.optional import has, need
 
 #: 1 − 1/e: greedy's worst-case share of the optimum for maximum coverage.
 GREEDY_GUARANTEE = 1 - 1 / np.e
@@ -144,7 +145,7 @@ def exact(weights: NDArray[np.float64], cover: sp.csr_matrix, k: int, *,
           time_limit: float = 60.0, start: list[int] | None = None,
           required_groups: list[list[int]] | None = None) -> Solution:
     """The maximal covering MIP solved with HiGHS (highspy)."""
-    import highspy
+    highspy = need("highspy", "siting", "厳密解法（--solver exact）")
 
     began = time.perf_counter()
     rows, cands = cover.shape
@@ -220,9 +221,14 @@ def solve(weights: NDArray[np.float64], cover: sp.csr_matrix, k: int, *, solver:
     bound already proves it optimal, or the instance is too large for ``auto``."""
     weights, cover = aggregate(weights, cover)
     chosen_solver = solver
+    no_exact = solver == "auto" and not has("highspy")
     if solver == "auto":
-        chosen_solver = "exact" if cover.nnz <= AUTO_EXACT_PAIRS else "greedy"
+        chosen_solver = "exact" if cover.nnz <= AUTO_EXACT_PAIRS and not no_exact else "greedy"
     result = greedy(weights, cover, k, required_groups)
+    if no_exact and not result.optimal:
+        result.notes.append("厳密解法（highspy）が入っていないため貪欲法の解です（上限は"
+                            "upper_bound の通り。pip install 'kenmap[siting]' で厳密解法が"
+                            "使えます）")
     if chosen_solver == "exact" and not result.optimal:
         mip = exact(weights, cover, k, time_limit=time_limit, start=result.chosen,
                     required_groups=required_groups)

@@ -35,7 +35,7 @@ from kenmap.api.uploads import saved_upload
 from kenmap.api.views import Views
 from kenmap.errors import AccessError, AuthenticationError
 from kenmap.hubs.edits import add_hub, delete_hub, update_hub
-from kenmap.maps.assets import NODE_MODULES
+from kenmap.maps.assets import asset_root
 from kenmap.model import settings
 from kenmap.workspace import Workspace
 
@@ -132,7 +132,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     app.add_middleware(PathCheck)
     if host is not None:
         app.add_middleware(HostCheck, hosts=allowed_hosts(host, extra_hosts))
-    swagger = NODE_MODULES / "swagger-ui-dist"
+    swagger = asset_root() / "swagger-ui-dist"
     if swagger.exists():
         app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
 

@@ -9,11 +9,12 @@ import numpy as np
 import shapely
 
 from kenmap.errors import KenmapError
+from kenmap.optional import need
 
 
 def raster_cells(path: Path, band: int = 1) -> gpd.GeoDataFrame:
     """Every pixel with a count as a polygon; nodata and zero pixels are left out."""
-    import rasterio
+    rasterio = need("rasterio", "raster", "ラスタ（GeoTIFF）の読み込み")
     from rasterio.errors import RasterioIOError
 
     if not path.exists():

@@ -1,9 +1,12 @@
 """Leaflet and its plugins, from the project's npm packages, inlined into offline pages.
 
 Folium writes ``<script src="https://cdn…">`` tags; committee rooms often have no internet, so
-every such tag is replaced by the file's contents from ``node_modules`` (installed by the
-project's set-up with ``npm ci``), and images referenced from CSS become data URIs. A page that
-still names a remote file is refused rather than written.
+every such tag is replaced by the file's contents, and images referenced from CSS become data
+URIs. A page that still names a remote file is refused rather than written.
+
+The files ship inside the package (``kenmap/maps/vendor/``, copied from the pinned npm packages
+when the wheel is built; see :mod:`kenmap.maps.vendor_files`); in a development checkout they
+are read from ``node_modules`` (``npm ci``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from pathlib import Path
 
 from kenmap.errors import KenmapError
 
+#: Where an installed kenmap has the files, and where a development checkout has them.
+VENDOR = Path(__file__).resolve().parent / "vendor"
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+
+
+def asset_root() -> Path:
+    """The folder holding the npm packages' files (laid out as in ``node_modules``)."""
+    return VENDOR if (VENDOR / ASSETS["leaflet.js"]).exists() else NODE_MODULES
 
 #: CDN file name → file in node_modules.
 ASSETS = {
@@ -34,10 +44,10 @@ _CSS_URL = re.compile(r"url\((?!data:)['\"]?([^'\")]+)['\"]?\)")
 
 @cache
 def _read(name: str) -> str:
-    path = NODE_MODULES / ASSETS[name]
+    path = asset_root() / ASSETS[name]
     if not path.exists():
-        raise KenmapError(f"地図用のファイルがインストールされていません（{path}）。プロジェクトの"
-                          "フォルダで 'npm ci' を実行してください（make setup でも行います）")
+        raise KenmapError(f"地図用のファイル {ASSETS[name]} がありません。kenmap を入れ直して"
+                          "ください（開発中のフォルダなら 'npm ci' か make setup で入ります）")
     text = path.read_text(encoding="utf-8")
     if name.endswith(".css"):
         folder = path.parent

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import tomllib
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,22 @@ def read_json(path: Path, what: str) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise KenmapError(f"{what} の JSON ではありません（{exc}）", file=path) from exc
 
+def share_mode(path: Path) -> None:
+    """Give a new file the permissions the user's umask allows (mkstemp makes it 0600), so
+    maps, tables and workspaces can be shared from a drive or a web server."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
+@cache
+def _umask() -> int:
+    """The process's umask, read once (setting it to read it is not safe among threads)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file completely or not at all."""
+    """Write a file completely or not at all, readable as the umask allows."""
     path = Path(path)
     if not path.parent.exists():
         raise KenmapError("フォルダがありません", file=path.parent)
@@ -44,6 +59,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        share_mode(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -267,13 +267,6 @@ def point_xy(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
-def share_mode(path: Path) -> None:
-    """Give a new file the permissions the user's umask allows (mkstemp makes it 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 @contextmanager
 def exclusive(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on a file beside ``path`` for the block, so writers take turns."""

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from kenmap.errors import KenmapError
+from kenmap.model.files import share_mode
 from kenmap.model.scheme import Scheme
 from kenmap.workspace.edit import Edit
 from kenmap.workspace.gpkg import (
@@ -33,7 +34,6 @@ from kenmap.workspace.gpkg import (
     read_rows,
     select,
     session,
-    share_mode,
     wkb_of,
     write_meta,
 )
