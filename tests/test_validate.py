@@ -37,8 +37,11 @@ def test_clean_layers_pass(tmp_path: Path, run: Callable[..., CliResult]) -> Non
     result = run("validate", path, "--format", "json")
     report = json.loads(result.out)
     assert result.code == 0 and report["ok"]
-    # 6 旧市町 expected by the toyooka scheme: a warning, not an error.
-    assert [w["kind"] for w in report["warnings"]] == ["count"]
+    # 6 旧市町 expected by the toyooka scheme, and the three layers below left empty: warnings,
+    # not errors.
+    assert [(w["kind"], w["layer"]) for w in report["warnings"]] == [
+        ("count", "kyushicho"), ("empty", "chiku"), ("empty", "gyoseiku"),
+        ("empty", "tonarikinjo")]
 
 
 def test_every_problem_is_named(tmp_path: Path, run: Callable[..., CliResult]) -> None:

@@ -24,6 +24,7 @@ from kenmap.access.reach import DEFAULT_DETOUR, HubSet, hubs_of, nearest_walk
 from kenmap.errors import KenmapError, TooLargeError
 from kenmap.hubs.edits import add_hubs
 from kenmap.hubs.table import read_hubs
+from kenmap.layers.hierarchy import default_layer
 from kenmap.model.catalogue import catalogue_of
 from kenmap.workspace import Workspace
 
@@ -257,9 +258,9 @@ def site(
                           field="--solver")
     if time_limit <= 0:
         raise KenmapError("--time-limit は正の値にしてください", field="--time-limit")
-    # Default: the layer this type is expected on, else the one above the finest (行政区).
-    layer = layer or type_def.expected_layer(ws.scheme.keys, ws.get("scheme_preset")) \
-        or ws.scheme.keys[max(len(ws.scheme.keys) - 2, 0)]
+    # Default: the layer this type is expected on, else the one above the finest (行政区),
+    # among the layers that hold areas.
+    layer = layer or default_layer(ws, hub_type)
     ws.scheme.layer(layer)
     sources = sum(x is not None for x in (candidates_file, candidate_grid))
     if sources > 1 or (sources == 1 and candidate_status is not None):

@@ -13,7 +13,7 @@ from kenmap.cli.options import (
     OutFile,
     WithPlanned,
     WsArg,
-    layer_key,
+    chosen_layer,
     output,
     type_key,
 )
@@ -22,8 +22,9 @@ from kenmap.model import settings
 
 def gaps(
     workspace: WsArg,
-    layer: Annotated[str, typer.Option(help="Layer key.")],
     hub_type: Annotated[str, typer.Option(help="Hub type key, e.g. salon.")],
+    layer: Annotated[Optional[str], typer.Option(
+        help="Layer key or label (default: the layer the type is expected on).")] = None,
     radius: Annotated[Optional[float], typer.Option(
         help="Walking radius in metres; without it an area lacks a hub when none is inside.")
     ] = None,
@@ -42,7 +43,8 @@ def gaps(
     from kenmap.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    layer, hub_type = layer_key(ws, layer) or layer, type_key(ws, hub_type) or hub_type
+    hub_type = type_key(ws, hub_type) or hub_type
+    layer = chosen_layer(ws, layer, hub_type)
     table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,
                       with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell)
     output(render_gaps(ws, table, format), out, bom=format == "csv")

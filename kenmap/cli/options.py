@@ -57,6 +57,19 @@ def layer_key(ws: Any, value: str | None, option: str = "--layer") -> str | None
     return None if value is None else str(ws.scheme.key_of(value, option))
 
 
+def chosen_layer(ws: Any, value: str | None, hub_type: str | None = None) -> str:
+    """``--layer`` as a key, or the layer that makes sense when it was not given (see
+    :func:`kenmap.layers.hierarchy.default_layer`), said on stderr."""
+    if value is not None:
+        return str(layer_key(ws, value))
+    from kenmap.layers.hierarchy import default_layer
+
+    key = default_layer(ws, hub_type)
+    typer.echo(f"（--layer の指定がないため {ws.scheme.layer(key).label}（{key}）で集計します）",
+               err=True)
+    return key
+
+
 def type_key(ws: Any, value: str | None, option: str = "--hub-type") -> str | None:
     """A hub type given by key or Japanese label (``--hub-type 公民館``) as its key."""
     if value is None:

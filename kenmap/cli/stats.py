@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Optional
 
 import typer
 
-from kenmap.cli.options import DataFormat, OutFile, WsArg, layer_key, output
+from kenmap.cli.options import DataFormat, OutFile, WsArg, chosen_layer, output
 
 
 def stats(
     workspace: WsArg,
-    layer: Annotated[str, typer.Option(help="Layer key or label.")],
+    layer: Annotated[Optional[str], typer.Option(
+        help="Layer key or label (default: the layer above the finest).")] = None,
     format: DataFormat = "table",
     rate_base: Annotated[Literal["total", "known"], typer.Option(
         help="高齢化率 = 65+ ÷ the total including unknown age (total, the census's own "
@@ -23,5 +24,5 @@ def stats(
     from kenmap.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    text = render_stats(ws, layer_key(ws, layer) or layer, format, rate_base)
+    text = render_stats(ws, chosen_layer(ws, layer), format, rate_base)
     output(text, out, bom=format == "csv")

@@ -25,6 +25,25 @@ def filled_layers(ws: Workspace) -> list[str]:
     return [key for key in ws.scheme.keys if key in tables]
 
 
+def default_layer(ws: Workspace, hub_type: str | None = None) -> str:
+    """The layer a command uses when none is given: the one ``hub_type`` is expected on (the
+    catalogue says which) when it holds areas, else the filled layer just above the finest
+    (行政区 under 隣近所), else the only filled one. Refused when no layer holds areas."""
+    from kenmap.model.catalogue import catalogue_of
+
+    filled = filled_layers(ws)
+    if not filled:
+        raise KenmapError("区域がまだありません。先に 'kenmap import areas' を実行してください")
+    if hub_type is not None:
+        type_def = catalogue_of(ws.get("hub_types")).types.get(hub_type)
+        expected = type_def.expected_layer(ws.scheme.keys, ws.get("scheme_preset")) \
+            if type_def is not None else None
+        if expected in filled:
+            return str(expected)
+    below_top = filled[1:] or filled
+    return below_top[-2] if len(below_top) >= 2 else below_top[-1]
+
+
 def parent_layer(ws: Workspace, key: str) -> str | None:
     """The nearest layer above ``key`` that holds areas (empty layers are skipped)."""
     filled = set(filled_layers(ws))

@@ -74,8 +74,11 @@ def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> Validati
     for layer_def in scheme.layers:
         key = layer_def.key
         if key not in frames or len(frames[key]) == 0:
+            warnings.append(_problem(key, "empty", f"{layer_def.label}（{key}）に区域がありません"
+                                     "（取り込むか kenmap derive で作ってください。この層を"
+                                     "使わないなら、使う層だけの区域体系で作り直せます）", []))
             layers[key] = {"label": layer_def.label, "count": 0, "expected": layer_def.expected,
-                           "parent_layer": None, "errors": 0, "warnings": 0}
+                           "parent_layer": None, "errors": 0, "warnings": 1}
             continue
         frame = frames[key].reset_index(drop=True)
         n_err, n_warn = len(errors), len(warnings)
