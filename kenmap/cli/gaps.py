@@ -7,12 +7,14 @@ from typing import Annotated, Optional
 import typer
 
 from kenmap.cli.options import (
+    AsOf,
     CellSize,
     DataFormat,
     Detour,
     OutFile,
     WithPlanned,
     WsArg,
+    at_date,
     chosen_layer,
     output,
     type_key,
@@ -36,13 +38,14 @@ def gaps(
     cell: CellSize = settings.CELL_M,
     format: DataFormat = "table",
     out: OutFile = None,
+    as_of: AsOf = None,
 ) -> None:
     """Areas lacking a hub of a type, and the older residents that leaves out."""
     from kenmap.access.gaps import gap_table
     from kenmap.render.gaps import render_gaps
     from kenmap.workspace import Workspace
 
-    ws = Workspace.open(workspace)
+    ws = at_date(Workspace.open(workspace), as_of)
     hub_type = type_key(ws, hub_type) or hub_type
     layer = chosen_layer(ws, layer, hub_type)
     table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,

@@ -23,6 +23,18 @@ TableFormat = Annotated[Literal["table", "json"], typer.Option("--format", help=
 DataFormat = Annotated[Literal["table", "csv", "json"], typer.Option(
     "--format", help="table, csv or json")]
 OutFile = Annotated[Optional[Path], typer.Option(help="Write to this file.")]
+AsOf = Annotated[Optional[str], typer.Option(
+    help="The population as of this date (2020, 2020-10 or 2020-10-01): each layer's latest "
+         "snapshot on or before it (default: the latest).")]
+
+
+def at_date(ws: Any, when: str | None) -> Any:
+    """The workspace as of ``when`` (``--as-of``), or as it is."""
+    if when is None:
+        return ws
+    from kenmap.people.snapshots import as_of
+
+    return as_of(ws, when)
 
 
 def say(lines: list[str]) -> None:

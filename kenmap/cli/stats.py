@@ -6,7 +6,15 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from kenmap.cli.options import DataFormat, OutFile, WsArg, chosen_layer, output
+from kenmap.cli.options import (
+    AsOf,
+    DataFormat,
+    OutFile,
+    WsArg,
+    at_date,
+    chosen_layer,
+    output,
+)
 
 
 def stats(
@@ -18,11 +26,24 @@ def stats(
         help="高齢化率 = 65+ ÷ the total including unknown age (total, the census's own "
              "total) or ÷ the people of known age (known).")] = "total",
     out: OutFile = None,
+    as_of: AsOf = None,
+    compare: Annotated[Optional[str], typer.Option(
+        help="Compare with the population as of this earlier date: each figure then, now "
+             "and the change (高齢化率 in points).")] = None,
 ) -> None:
     """Population, 65+, 75+, households, aging rates, area and hubs of every area."""
-    from kenmap.render.stats import render_stats
+    from kenmap.render.stats import render_compare, render_stats
     from kenmap.workspace import Workspace
 
-    ws = Workspace.open(workspace)
-    text = render_stats(ws, chosen_layer(ws, layer), format, rate_base)
+    opened = Workspace.open(workspace)
+    ws = at_date(opened, as_of)
+    key = chosen_layer(ws, layer)
+    if compare is None:
+        text = render_stats(ws, key, format, rate_base)
+    else:
+        from kenmap.people.snapshots import as_of as view_at
+
+        then = view_at(opened, compare, "--compare")
+        now_label = as_of or "最新"
+        text = render_compare(ws, then, key, format, rate_base, now_label, compare)
     output(text, out, bom=format == "csv")

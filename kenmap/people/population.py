@@ -29,6 +29,7 @@ from kenmap.people.counts import (
     reaggregated,
     sex_of,
 )
+from kenmap.people.snapshots import SNAPSHOTS, snapshot_table
 from kenmap.people.tables import table_name
 from kenmap.workspace import Workspace
 
@@ -423,10 +424,22 @@ def import_population(
         "figures": provided,
     }
     with ws.transaction() as tx:
-        tx.write_table(table_name(layer), stored.reset_index(drop=True))
-        populations = dict(tx.get("population", {}))
-        populations[layer] = info
-        tx.put("population", populations)
-        tx.record("import population", layer=layer, file=str(path), rows=int(matched.sum()))
+        kept = {k: dict(v) for k, v in (tx.get(SNAPSHOTS, {}) or {}).items()}
+        latest = max(kept.get(layer, {}), default=None)
+        current = as_of is None or latest is None or as_of >= latest
+        if as_of is not None:  # kept by its base date beside the earlier ones
+            tx.write_table(snapshot_table(layer, as_of), stored.reset_index(drop=True))
+            kept.setdefault(layer, {})[as_of] = info
+            tx.put(SNAPSHOTS, kept)
+        if current:
+            tx.write_table(table_name(layer), stored.reset_index(drop=True))
+            populations = dict(tx.get("population", {}))
+            populations[layer] = info
+            tx.put("population", populations)
+        else:
+            report.notes.append(f"基準日 {as_of} は今の人口（基準日 {latest}）より前なので、"
+                                f"その時点の人口として残しました（--as-of {str(as_of)[:4]}）")
+        tx.record("import population", layer=layer, file=str(path), rows=int(matched.sum()),
+                  as_of=as_of)
     report.facts.update({"layer": layer, **info})
     return report

@@ -201,3 +201,25 @@ def records(stats: pd.DataFrame) -> list[dict[str, Any]]:
             rec[key] = value
         out.append(rec)
     return out
+
+
+#: Figures compared between two dates (``stats --compare``).
+COMPARED = ("population", "pop65", "aging_rate")
+
+
+def compare_stats(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
+    """``now``'s rows with each compared figure at the earlier date (``{field}_then``) and its
+    change (``{field}_change``; 高齢化率 in percentage points). Areas are matched by code, so
+    snapshots on different boundary vintages compare where codes persist; an area with no
+    code then has no change (``matched`` False), never a change from zero."""
+    before = then.drop_duplicates("code").set_index("code")
+    out = now.copy()
+    out["matched"] = out["code"].isin(before.index).to_numpy()
+    for col in COMPARED:
+        previous = pd.to_numeric(before[col], errors="coerce").reindex(out["code"]).to_numpy()
+        out[f"{col}_then"] = previous
+        out[f"{col}_change"] = pd.to_numeric(out[col], errors="coerce").to_numpy() - previous
+    out.attrs.update(now.attrs)
+    out.attrs["gone"] = sorted(set(before.index) - set(out["code"]))
+    return out
+

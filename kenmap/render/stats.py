@@ -9,7 +9,15 @@ import pandas as pd
 from kenmap.errors import KenmapError
 from kenmap.layers.hierarchy import parent_layer
 from kenmap.model.catalogue import catalogue_of
-from kenmap.people.stats import RATE_BASES, STAT_FIELDS, layer_stats, records, total_row
+from kenmap.people.stats import (
+    COMPARED,
+    RATE_BASES,
+    STAT_FIELDS,
+    compare_stats,
+    layer_stats,
+    records,
+    total_row,
+)
 from kenmap.render.csv_excel import excel_csv
 from kenmap.render.text import fmt_count, fmt_rate, population_source, text_table
 from kenmap.workspace import Workspace
@@ -27,9 +35,11 @@ def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total") 
     """The stats of ``layer`` in the requested format; every form says which denominator
     高齢化率 uses (``rate_base``)."""
     stats = layer_stats(ws, layer, rate_base)
+    viewed = ws.get("viewed_as_of")
     if fmt == "json":
         total = records(pd.DataFrame([total_row(stats)]))[0]
         return json.dumps({"layer": layer, "label": ws.scheme.layer(layer).label,
+                           **({"as_of": viewed, "hubs_as_of": "current"} if viewed else {}),
                            "population_source": ws.get("population", {}),
                            "rate_base": rate_base, "rate_note": RATE_BASES[rate_base],
                            "areas": records(stats), "total": total},
@@ -87,4 +97,85 @@ def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total") 
         total_cells[-1] = ""
     lines += text_table(head, table, set(range(2, 9)), footer=[total_cells])
     lines.append(RATE_BASES[rate_base])
+    if viewed:
+        lines.append(f"人口は {viewed} 時点。拠点の数は今の拠点です（拠点に開設日・廃止日がない"
+                     "ため、その時点の拠点は数えられません）")
     return "\n".join(lines) + "\n"
+
+
+def _signed(value: object, rate: bool = False) -> str:
+    """A change with its sign (``+1,234``, ``-0.8pt``); ``—`` when unknown."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    number = float(str(value))
+    return f"{number:+.1f}pt" if rate else f"{number:+,.0f}"
+
+
+def render_compare(now_ws: Workspace, then_ws: Workspace, layer: str, fmt: str,
+                   rate_base: str, now_label: str, then_label: str) -> str:
+    """``stats --compare``: each area's population, 65+ and 高齢化率 at two dates and the
+    change, matched by code; areas without a code at the other date are named."""
+    now = layer_stats(now_ws, layer, rate_base)
+    table = compare_stats(now, layer_stats(then_ws, layer, rate_base))
+    new = [f"{c} {n}" for c, n, m in zip(table["code"], table["name"], table["matched"])
+           if not m]
+    gone = list(table.attrs.get("gone", []))
+    then_total = total_row(layer_stats(then_ws, layer, rate_base))
+    total = total_row(now)
+    columns = ["code", "name"] + [f"{c}{s}" for c in COMPARED for s in ("_then", "", "_change")]
+
+    def clean(value: object) -> object:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    rows = [{k: clean(r.get(k)) for k in [*columns, "matched"]}
+            for r in table.to_dict(orient="records")]
+    if fmt == "json":
+        total_out = {"population": total["population"], "pop65": total["pop65"],
+                     "aging_rate": total["aging_rate"]}
+        for col in COMPARED:
+            total_out[f"{col}_then"] = then_total[col]
+            total_out[f"{col}_change"] = None if total[col] is None or then_total[col] is None \
+                else total[col] - then_total[col]
+        return json.dumps({"layer": layer, "label": now_ws.scheme.layer(layer).label,
+                           "as_of": now_label, "compare": then_label, "rate_base": rate_base,
+                           "rate_change_unit": "percentage points", "areas": rows,
+                           "total": {k: clean(v) for k, v in total_out.items()},
+                           "not_matched": new, "gone": gone},
+                          ensure_ascii=False, indent=1) + "\n"
+    if fmt == "csv":
+        return excel_csv(pd.DataFrame(rows, columns=[*columns, "matched"]))
+    if fmt != "table":
+        raise KenmapError(f"形式「{fmt}」は使えません（table, csv, json のいずれか）",
+                          field="--format")
+    label = now_ws.scheme.layer(layer).label
+    head = ["コード", "名称", f"人口 {then_label}", f"人口 {now_label}", "増減",
+            f"65歳以上 {then_label}", f"65歳以上 {now_label}", "増減",
+            f"高齢化率 {then_label}", f"高齢化率 {now_label}", "差"]
+
+    def cells(rec: dict[str, object], name: str) -> list[str]:
+        return [str(rec.get("code") or ""), name,
+                fmt_count(rec["population_then"]), fmt_count(rec["population"]),
+                _signed(rec["population_change"]),
+                fmt_count(rec["pop65_then"]), fmt_count(rec["pop65"]), _signed(rec["pop65_change"]),
+                fmt_rate(rec["aging_rate_then"]), fmt_rate(rec["aging_rate"]),
+                _signed(rec["aging_rate_change"], rate=True)]
+
+    body = [cells(r, str(r["name"]) + ("" if r["matched"] else "（比較先なし）")) for r in rows]
+    footer = {"code": "", **{c: total[c] for c in COMPARED},
+              **{f"{c}_then": then_total[c] for c in COMPARED}}
+    for col in COMPARED:
+        footer[f"{col}_change"] = None if total[col] is None or then_total[col] is None \
+            else total[col] - then_total[col]
+    lines = [f"{label}（{layer}） {len(rows)} 区域   {then_label} と {now_label} の比較", ""]
+    lines += text_table(head, body, set(range(2, 11)), footer=[cells(footer, "合計")])
+    if new:
+        lines.append(f"{then_label} に同じコードの区域がないため比較できない区域 {len(new)}: "
+                     + "、".join(new[:20]) + (" ほか" if len(new) > 20 else ""))
+    if gone:
+        lines.append(f"{then_label} にあって {now_label} にない区域 {len(gone)}: "
+                     + "、".join(gone[:20]) + (" ほか" if len(gone) > 20 else ""))
+    lines.append(RATE_BASES[rate_base] + "。差は高齢化率のポイント差")
+    return "\n".join(lines) + "\n"
+

@@ -54,6 +54,8 @@ class Workspace:
         self._in_tx = False
         self._touched: set[str] = set()
         self._pending: dict[str, tuple[str, bytes]] = {}
+        #: Table names read as other tables (a view at another date; see :meth:`viewed`).
+        self._aliases: dict[str, str] = {}
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -93,6 +95,20 @@ class Workspace:
                               file=path)
         meta, tables = read_catalogue(path)
         return cls(path, meta, tables)
+
+    def viewed(self, aliases: dict[str, str], meta: dict[str, Any]) -> Workspace:
+        """A read-only view of this snapshot in which table ``name`` reads as
+        ``aliases[name]`` (absent when that table is) and the metadata keys in ``meta`` have
+        other values: the workspace as it was at another date, for every figure at once.
+        Frames already read are shared; writing through the view is refused."""
+        view = Workspace(self.path, {**self._meta, **meta}, self._tables)
+        view._frames = self._frames
+        view._aliases = dict(aliases)
+        view._in_tx = False
+        return view
+
+    def _resolve(self, name: str) -> str:
+        return self._aliases.get(name, name)
 
     def refreshed(self) -> Workspace:
         """A new snapshot of the same file that keeps the frames whose tables did not change.
@@ -180,19 +196,27 @@ class Workspace:
 
     def version(self, table: str) -> int:
         """How many times ``table`` has been written (0 if never, or before versions)."""
-        return int(self._meta.get("versions", {}).get(table, 0))
+        return int(self._meta.get("versions", {}).get(self._resolve(table), 0))
 
     def state_of(self, tables: Iterable[str]) -> tuple[Any, ...]:
         """A key for caches of results that depend on exactly these tables."""
         names = sorted(set(tables))
-        return (self.uid, *((name, self.version(name), name in self.tables()) for name in names))
+        present = set(self.tables())  # a view's tables are named as read (another date's)
+        return (self.uid, *((self._resolve(name), self.version(name), name in present)
+                            for name in names))
 
     # -- tables ------------------------------------------------------------------------------
     def tables(self) -> list[str]:
         """Names of the tables in the file (listed once per snapshot)."""
         if self._tables is None:
             self._tables = read_catalogue(self.path)[1]
-        return list(self._tables)
+        names = list(self._tables)
+        for name, target in self._aliases.items():
+            if target in self._tables and name not in names:
+                names.append(name)
+            elif target not in self._tables and name in names:
+                names.remove(name)
+        return names
 
     def point_tables(self) -> list[str]:
         """Tables whose geometry is points (hubs and any other located points)."""
@@ -250,6 +274,7 @@ class Workspace:
         """A table (a GeoDataFrame for point tables); an empty frame if there is none."""
         if name not in self.tables():
             return pd.DataFrame()
+        name = self._resolve(name)
 
         def read() -> Any:
             assert self._tables is not None
@@ -421,6 +446,8 @@ class Workspace:
 
     # -- transactions ------------------------------------------------------------------------
     def _require_tx(self) -> None:
+        if self._aliases:
+            raise RuntimeError("a view of the workspace at another date is read-only")
         if not self._in_tx:
             raise RuntimeError("workspace writes must happen inside Workspace.transaction()")
 
@@ -433,6 +460,8 @@ class Workspace:
         committed meanwhile is not lost, and every read inside the block sees the file as it is
         under the lock.
         """
+        if self._aliases:
+            raise RuntimeError("a view of the workspace at another date is read-only")
         with exclusive(self.path):
             current = Workspace.open(self.path)
             self._adopt(current)
@@ -466,6 +495,8 @@ class Workspace:
         Takes the same exclusive lock as :meth:`transaction`; metadata is re-read under it.
         Either every statement and the metadata update commit, or none does.
         """
+        if self._aliases:
+            raise RuntimeError("a view of the workspace at another date is read-only")
         with exclusive(self.path), GDAL_GATE.editing():
             current = Workspace.open(self.path)
             self._adopt(current)

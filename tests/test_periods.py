@@ -1,0 +1,108 @@
+"""Population at several dates: snapshots kept by base date, figures as of a date, and the
+change between two dates (``stats --as-of``, ``--compare``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import CliResult, digest
+
+from kenmap.demo import DEMO_POPULATION
+
+
+def _older(tmp_path: Path, drop: int = 0) -> tuple[Path, pd.DataFrame]:
+    """The demo's population table five years earlier: every total and household count 0.9×
+    (rounded), the first ``drop`` rows left out; written as cp932 like the original."""
+    table = pd.read_csv(DEMO_POPULATION, encoding="cp932", dtype=str)
+    for col in ("総数", "世帯数"):
+        table[col] = (table[col].astype(int) * 0.9).round().astype(int).astype(str)
+    table = table.iloc[drop:]
+    path = tmp_path / "pop2020.csv"
+    table.to_csv(path, index=False, encoding="cp932")
+    return path, table
+
+
+def _import(run, ws: Path, path: Path, as_of: str) -> CliResult:  # type: ignore[no-untyped-def]
+    return run("import", "population", ws, path, "--layer", "tonarikinjo", "--code-field",
+               "隣近所コード", "--as-of", as_of, "--source", "デモ市 住基（架空）")
+
+
+def test_an_older_snapshot_is_kept_beside_the_current(run, demo_copy_ws: Path,  # type: ignore[no-untyped-def]
+                                                      tmp_path: Path) -> None:
+    before = json.loads(run("stats", demo_copy_ws, "--layer", "kyushicho", "--format", "json"
+                            ).out)
+    path, table = _older(tmp_path)
+    result = _import(run, demo_copy_ws, path, "2020-10-01")
+    assert result.code == 0, result.err
+    assert "その時点の人口として残しました" in result.out
+    now = json.loads(run("stats", demo_copy_ws, "--layer", "kyushicho", "--format", "json").out)
+    assert now["total"] == before["total"]  # the current population did not change
+    then = json.loads(run("stats", demo_copy_ws, "--layer", "kyushicho", "--as-of", "2020",
+                          "--format", "json").out)
+    assert then["as_of"] == "2020-12-31" and then["hubs_as_of"] == "current"
+    assert then["total"]["population"] == table["総数"].astype(int).sum()
+    assert then["total"]["households"] == table["世帯数"].astype(int).sum()
+    assert then["total"]["population"] != now["total"]["population"]
+    # As of a date before the older snapshot there is none; the dates there are are named.
+    early = run("stats", demo_copy_ws, "--layer", "kyushicho", "--as-of", "2019")
+    assert early.code == 2 and "2020-10-01" in early.err and "2025-10-01" in early.err
+    assert run("stats", demo_copy_ws, "--as-of", "2020-13").code == 2
+
+
+def test_compare_gives_each_change_and_never_a_change_from_zero(
+        run, demo_copy_ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path, table = _older(tmp_path, drop=3)
+    assert _import(run, demo_copy_ws, path, "2020-10-01").code == 0
+    state = digest(demo_copy_ws)
+    result = run("stats", demo_copy_ws, "--layer", "tonarikinjo", "--compare", "2020",
+                 "--format", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    rows = {r["code"]: r for r in data["areas"]}
+    old = dict(zip(table["隣近所コード"], table["総数"].astype(int)))
+    compared = 0
+    for code, row in rows.items():
+        if code in old:
+            assert row["population_then"] == old[code]
+            assert row["population_change"] == row["population"] - old[code]
+            compared += 1
+        else:  # no row then: unknown, not a change from zero
+            assert row["population_then"] is None and row["population_change"] is None
+    assert compared == len(rows) - 3
+    total = data["total"]
+    assert total["population_change"] == total["population"] - total["population_then"]
+    # The table form says what is compared with what, with signed changes.
+    text = run("stats", demo_copy_ws, "--layer", "kyushicho", "--compare", "2020").out
+    assert "2020 と 最新 の比較" in text and "pt" in text and "+" in text
+    assert digest(demo_copy_ws) == state  # reading another date writes nothing
+
+
+def test_gaps_and_coverage_as_of_a_date(run, demo_copy_ws: Path,  # type: ignore[no-untyped-def]
+                                        tmp_path: Path) -> None:
+    path, _ = _older(tmp_path)
+    assert _import(run, demo_copy_ws, path, "2020-10-01").code == 0
+    args = ["gaps", demo_copy_ws, "--layer", "gyoseiku", "--hub-type", "salon", "--radius",
+            "500", "--format", "json"]
+    now = json.loads(run(*args).out)
+    then = run(*args, "--as-of", "2020-10")
+    assert then.code == 0, then.err
+    assert len(json.loads(then.out)["areas"]) == len(now["areas"]) == 359
+    assert run("coverage", demo_copy_ws, "--as-of", "2020").code == 0
+
+
+def test_a_view_at_another_date_is_read_only(demo_copy_ws: Path, tmp_path: Path) -> None:
+    import kenmap
+    from kenmap.people.population import import_population
+    from kenmap.people.snapshots import as_of
+
+    ws = kenmap.open_workspace(demo_copy_ws)
+    path, _ = _older(tmp_path)
+    import_population(ws, path, layer="tonarikinjo", code_field="隣近所コード",
+                      as_of="2020-10-01")
+    view = as_of(kenmap.open_workspace(demo_copy_ws), "2020")
+    with pytest.raises(RuntimeError, match="read-only"):
+        with view.transaction():
+            pass
