@@ -23,10 +23,10 @@ import pandas as pd
 from kenmap.access.gaps import coverage, gap_table
 from kenmap.errors import KenmapError, NotFoundError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
-from kenmap.hubs.table import hub_features, hub_record, read_hubs
+from kenmap.hubs.table import hub_features, hub_record, layer_hub_type, read_hubs
 from kenmap.layers.hierarchy import child_layer, filled_layers, parent_layer
 from kenmap.layers.locate import area_column
-from kenmap.maps.page import MapOptions, build_map, default_hub_type
+from kenmap.maps.page import MapOptions, build_map
 from kenmap.maps.pages import index_html
 from kenmap.people.stats import layer_stats, records, total_row
 from kenmap.render.gaps import gap_records
@@ -250,7 +250,7 @@ class Views:
             child_type = None
             lower = child_layer(ws, layer)
             if lower is not None:
-                child_type = default_hub_type(ws, lower)
+                child_type = layer_hub_type(ws, lower)
                 children = ws.read_attributes(lower)
                 mine_children = set(children.loc[children["parent_code"] == code, "code"])
                 try:

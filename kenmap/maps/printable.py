@@ -10,9 +10,9 @@ import numpy as np
 
 from kenmap.access.gaps import gap_table
 from kenmap.errors import KenmapError
-from kenmap.hubs.table import read_hubs
+from kenmap.hubs.table import layer_hub_type, read_hubs
 from kenmap.layers.hierarchy import filled_layers, parent_layer
-from kenmap.maps.page import MapOptions, default_hub_type
+from kenmap.maps.page import MapOptions
 from kenmap.maps.style import GAP_COLOUR, NO_DATA, class_of, colour_of, natural_breaks
 from kenmap.model.catalogue import catalogue_of
 from kenmap.model.files import write_atomic
@@ -47,7 +47,7 @@ def render_print(ws: Workspace, layer: str, options: MapOptions, path: Path) -> 
     if layer not in filled_layers(ws):
         raise KenmapError(f"レイヤ {layer} に区域がありません", field="--layer")
     catalogue = catalogue_of(ws.get("hub_types"))
-    hub_type = options.hub_type or default_hub_type(ws, layer)
+    hub_type = options.hub_type or layer_hub_type(ws, layer)
     type_def = catalogue.get(hub_type)
     areas = ws.read_layer(layer)
     stats = layer_stats(ws, layer).set_index("code")
