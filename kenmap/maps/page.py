@@ -184,10 +184,11 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     root.title = esc(title)  # type: ignore[attr-defined]
     page = unescape_unicode(inline_assets(fmap.get_root().render()))
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
-    facts = {"layer": layer, "areas": len(areas), "hub_type": hub_type, "bins": bins,
-             "lacking": sum(1 for p in props if len(p) > 9 and p[9] is not None),
-        "bytes": len(page.encode()),
-             "title": title}
+    facts = {"layer": layer, "areas": len(areas), "hub_type": hub_type,
+             "hub_label": type_def.label, "bins": bins,
+             "lacking": None if gaps is None else
+             sum(1 for p in props if len(p) > 9 and p[9] is not None),
+             "bytes": len(page.encode()), "title": title}
     return page, facts
 
 
