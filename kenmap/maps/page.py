@@ -41,7 +41,8 @@ from kenmap.maps.style import (
 )
 from kenmap.model.catalogue import catalogue_of
 from kenmap.people.stats import RATE_BASES, layer_stats, total_row
-from kenmap.render.text import fmt_count, fmt_rate, population_source
+from kenmap.render.sources import source_lines
+from kenmap.render.text import fmt_count, fmt_rate
 from kenmap.workspace import Workspace
 
 #: Hubs of one type beyond this many are clustered.
@@ -179,8 +180,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
         + legend_html(bins=bins, city_rate=city_stats["aging_rate"]
                       if not _nan(city_stats["aging_rate"]) else None,
                       city_name=city_name, gap_label=gap_label, hub_rows=hub_rows,
-                      source=population_source(ws.get("population", {})) + "　"
-                      + RATE_BASES["total"], reach=reach)))
+                      sources=[*source_lines(ws), RATE_BASES["total"]], reach=reach)))
     root.title = esc(title)  # type: ignore[attr-defined]
     page = unescape_unicode(inline_assets(fmap.get_root().render()))
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)

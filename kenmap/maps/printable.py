@@ -145,7 +145,7 @@ def _fill_box(fig: Figure, ax: Axes, bounds: Any) -> None:
     minx, miny, maxx, maxy = bounds
     pad = max(maxx - minx, maxy - miny) * 0.02
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-    box = ax.get_position()
+    box = ax.get_position(original=True)
     width_in, height_in = fig.get_size_inches()
     shape = (box.width * width_in) / (box.height * height_in)
     cx, cy, w, h = (minx + maxx) / 2, (miny + maxy) / 2, maxx - minx, maxy - miny

@@ -89,7 +89,7 @@ def _span(colour: str, text: str, status: str) -> str:
 
 def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
                 gap_label: str | None, hub_rows: list[tuple[str, str, str]],
-                source: str, reach: str | None) -> str:
+                sources: list[str], reach: str | None) -> str:
     """The map's legend, in Japanese, with the city's own rate marked."""
     rows = []
     lower = None
@@ -118,7 +118,8 @@ def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
     return (
         '<div id="km-legend" class="km-legend"><div class="km-legend-title">高齢化率'
         "（65歳以上の割合）</div>" + "".join(rows)
-        + f'<div class="km-source">{esc(source)}</div></div>'
+        + '<div class="km-source">' + "<br>".join(esc(line) for line in sources)
+        + "</div></div>"
     )
 
 

@@ -38,7 +38,7 @@ def boundary_sources(ws: Workspace) -> list[str]:
             continue
         files = "、".join(_names(info.get("source")))
         text = str(info.get("attribution") or "")
-        if not text and is_estat(ws.read_attributes(layer.key)):
+        if not text and is_estat(ws.read_layer(layer.key)):  # its fields are kept
             text = f"{ESTAT_BOUNDARIES}を加工して作成" + (f"（{files}）" if files else "")
         lines.append(f"境界（{layer.label}）: {text or files or '出典未登録'}")
     return lines
