@@ -94,7 +94,7 @@ def index_html(ws: Workspace, entries: list[dict[str, Any]]) -> str:
 li{{margin:.3em 0}}</style></head>
 <body><h1>{name} 圏域地図</h1><ol>
 {items}
-</ol><p>「不足」は、その区域に各レイヤで数える種類の拠点がない（または届く範囲が足りない）区域の数です。
+</ol><p>「不足」は、行ごとに書いた種類の拠点がない（または届く範囲が足りない）区域の数です。
 各ページはインターネットに接続せずに開けます。</p></body></html>
 """
 
