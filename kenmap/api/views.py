@@ -23,11 +23,11 @@ import pandas as pd
 from kenmap.access.gaps import coverage, gap_table
 from kenmap.errors import KenmapError, NotFoundError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
-from kenmap.hubs.table import hub_features, hub_record, read_hubs
+from kenmap.hubs.table import hub_features, hub_record, layer_hub_type, read_hubs
 from kenmap.layers.hierarchy import child_layer, filled_layers, parent_layer
 from kenmap.layers.locate import area_column
-from kenmap.maps.page import MapOptions, build_map, default_hub_type
-from kenmap.maps.pages import index_html
+from kenmap.maps.page import MapOptions, build_map
+from kenmap.maps.pages import index_entries, index_html
 from kenmap.people.stats import layer_stats, records, total_row
 from kenmap.render.gaps import gap_records
 from kenmap.workspace import Workspace
@@ -250,7 +250,7 @@ class Views:
             child_type = None
             lower = child_layer(ws, layer)
             if lower is not None:
-                child_type = default_hub_type(ws, lower)
+                child_type = layer_hub_type(ws, lower)
                 children = ws.read_attributes(lower)
                 mine_children = set(children.loc[children["parent_code"] == code, "code"])
                 try:
@@ -305,12 +305,9 @@ class Views:
         return str(self.cached(("map", layer), compute))
 
     def map_index(self) -> str:
-        """The HTML index page linking the map of every layer that has areas."""
+        """The HTML index page linking the map of every layer that has areas, with the same
+        counts as the index ``map --all`` writes."""
         def compute() -> str:
             ws = self.workspace()
-            entries = []
-            for key in filled_layers(ws):
-                entries.append({"href": f"/maps/{key}", "label": ws.scheme.layer(key).label,
-                                "areas": len(ws.read_attributes(key)), "lacking": "—"})
-            return index_html(ws, entries)
+            return index_html(ws, index_entries(ws, MapOptions(), lambda key: f"/maps/{key}"))
         return str(self.cached("map-index", compute))

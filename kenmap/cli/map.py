@@ -44,6 +44,7 @@ def map_cmd(
         result = write_all_pages(ws, options, folder)
         for page in result["pages"]:
             typer.echo(f"書き出しました: {page['file']}（{page['areas']} 区域、"
+                       f"{page['hub_label']}の不足 {_count(page['lacking'])}、"
                        f"{page['bytes'] / 1e6:.2f} MB）")
         typer.echo(f"目次: {result['index']}")
         return
@@ -51,12 +52,17 @@ def map_cmd(
         raise KenmapError("--layer KEY か --all を指定してください", field="--layer")
     target = out or Path(f"{layer}.html")
     facts = write_layer_page(ws, layer, options, target)
-    typer.echo(f"書き出しました: {target}（{facts['areas']} 区域、不足 {facts['lacking']}、"
+    typer.echo(f"書き出しました: {target}（{facts['areas']} 区域、"
+               f"{facts['hub_label']}の不足 {_count(facts['lacking'])}、"
                f"{facts['bytes'] / 1e6:.2f} MB）")
     for path in (png, pdf):
         if path is not None:
             render_print(ws, layer, options, path)
             typer.echo(f"書き出しました: {path}")
+
+
+def _count(lacking: int | None) -> str:
+    return "—（人口が未登録）" if lacking is None else str(lacking)
 
 
 def _read_siting(path: Path) -> dict[str, object]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kenmap.model.catalogue import catalogue_of
 from kenmap.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -27,6 +28,42 @@ def read_hubs(ws: Workspace) -> gpd.GeoDataFrame:
                                  "status": pd.Series(dtype=object)},
                                 geometry=gpd.GeoSeries([], crs=ws.crs_epsg))
     return ws.read_table(HUBS)
+
+
+def type_counts(ws: Workspace) -> dict[str, int]:
+    """Existing hubs per type (every status counted when none is ``existing``), most first."""
+    if HUBS not in ws.tables():
+        return {}
+    points = ws.read_points(HUBS)
+    if len(points) == 0:
+        return {}
+    existing = points[points["status"] == "existing"]
+    counts = (existing if len(existing) else points)["type"].value_counts()
+    return {str(k): int(n) for k, n in counts.items()}
+
+
+def layer_hub_type(ws: Workspace, layer: str) -> str:
+    """The hub type whose gaps a layer's map and index show.
+
+    The type the catalogue expects on ``layer`` (サロン on 行政区, 包括 on 旧市町 …) when the
+    workspace holds hubs of it; otherwise the type present in the largest number (a layer is
+    never measured against a type of which there is not a single hub while others were
+    imported). With no hubs at all, the expected type, else サロン.
+    """
+    catalogue = catalogue_of(ws.get("hub_types"))
+    preset = ws.get("scheme_preset")
+    expected = [key for key, hub_type in catalogue.types.items()
+                if hub_type.expected_layer(ws.scheme.keys, preset) == layer]
+    present = {k: n for k, n in type_counts(ws).items() if k in catalogue.types}
+    for key in expected:
+        if present.get(key):
+            return key
+    if present:
+        order = list(catalogue.types)
+        return min(present, key=lambda k: (-present[k], order.index(k)))
+    if expected:
+        return expected[0]
+    return "salon" if "salon" in catalogue.types else next(iter(catalogue.types))
 
 
 def hub_record(row: pd.Series, crs: int | None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Compact client-side overlays: hub markers, reach circles and the gap outline.
+"""Compact client-side overlays: hub markers, reach circles, the gaps and the scale.
 
 Hundreds of Folium ``Marker`` objects each carry their own JavaScript; here one array of
 ``[lat, lon, …]`` rows feeds a loop instead, into Folium feature groups (so the layer control
@@ -63,7 +63,12 @@ _BASE = ("width:20px;height:20px;border-radius:50%;font:bold 12px/20px sans-seri
 
 
 class GapOutline(MacroElement):
-    """Outline the choropleth features whose ``gap`` property is set, into a feature group."""
+    """The areas lacking a hub, hatched and outlined on top of the choropleth.
+
+    The hatch is an SVG pattern in screen pixels (``#km-hatch``, :data:`HATCH_SVG`), so it
+    reads the same at every zoom. The layer answers the pointer as the area beneath would:
+    the same tooltip (figures and the reason) and the same profile on a click.
+    """
 
     _template = Template("""
 {% macro script(this, kwargs) %}
@@ -75,13 +80,17 @@ class GapOutline(MacroElement):
     }
   });
   // One layer and one tooltip for all of them: thousands of gaps stay fast to draw.
-  L.geoJSON({type: 'FeatureCollection', features: lacking}, {
-    style: {color: '{{ this.colour }}', weight: 1.8, dashArray: '5 3',
-            fillColor: '{{ this.colour }}', fillOpacity: 0.10, className: 'km-gap'}
-  }).bindTooltip(function(layer) {
-    var p = window.kmProps[layer.feature.properties.i];
-    return '<b>' + kmEsc(p.n) + '</b><br>' + kmEsc(window.kmReasons[p.g]);
-  }, {sticky: true}).addTo({{ this.target }});
+  var gaps = L.geoJSON({type: 'FeatureCollection', features: lacking}, {
+    style: {color: '{{ this.colour }}', weight: 2.6, opacity: 0.95, fillColor: '{{ this.colour }}',
+            fillOpacity: 1, className: 'km-gap'}
+  });
+  gaps.bindTooltip(function(layer) {
+    return window.kmView.tooltip(window.kmProps[layer.feature.properties.i]);
+  }, {sticky: true});
+  gaps.on('mouseover', function(e) { e.layer.setStyle({weight: 4}); });
+  gaps.on('mouseout', function(e) { gaps.resetStyle(e.layer); });
+  gaps.on('click', window.kmOpenProfile);
+  gaps.addTo({{ this.target }});
 })();
 {% endmacro %}
 """)
@@ -92,6 +101,31 @@ class GapOutline(MacroElement):
         self.source = source
         self.target = target
         self.colour = colour
+
+
+#: The hatch of lacking areas: diagonal lines every 7 screen pixels over a faint tint. The CSS
+#: fill overrides the colour Leaflet writes as an attribute on each ``path.km-gap``.
+HATCH_SVG = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    '<pattern id="km-hatch" patternUnits="userSpaceOnUse" width="7" height="7" '
+    'patternTransform="rotate(45)"><rect width="7" height="7" fill="#222" fill-opacity="0.10"/>'
+    '<line class="km-hatch-line" x1="1" y1="0" x2="1" y2="7" stroke="#111" stroke-width="2" '
+    'stroke-opacity="0.8"/></pattern></defs></svg>'
+    "<style>path.km-gap{fill:url(#km-hatch);fill-opacity:1}</style>")
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
 
 
 class TopoAreas(JSCSSMixin, MacroElement):
@@ -132,10 +166,13 @@ class TopoAreas(JSCSSMixin, MacroElement):
                     {sticky: true});
   areas.on('mouseover', function(e) { e.layer.setStyle({weight: 2.5, color: '#000'}); });
   areas.on('mouseout', function(e) { areas.resetStyle(e.layer); });
-  areas.on('click', function(e) {
+  // The same profile whichever layer was clicked (the areas or the lacking ones on top).
+  window.kmView = view;
+  window.kmOpenProfile = function(e) {
     L.popup({maxWidth: 420}).setLatLng(e.latlng)
-      .setContent(view.profile(P[e.layer.feature.properties.i])).openOn(e.target._map);
-  });
+      .setContent(view.profile(P[e.layer.feature.properties.i])).openOn(e.layer._map);
+  };
+  areas.on('click', window.kmOpenProfile);
   window.{{ this.get_name() }} = areas;
   {% if this.parents %}
   L.geoJson(topojson.mesh(topo, topo.objects.parents, function(a, b) { return a !== b; }), {

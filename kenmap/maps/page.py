@@ -15,12 +15,19 @@ from kenmap.access.reach import DEFAULT_DETOUR
 from kenmap.errors import KenmapError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
 from kenmap.geo.topology import topology
-from kenmap.hubs.table import read_hubs
+from kenmap.hubs.table import layer_hub_type, read_hubs
 from kenmap.layers.hierarchy import filled_layers, parent_layer
 from kenmap.maps.assets import inline_assets, unescape_unicode
 from kenmap.maps.escape import script_json
 from kenmap.maps.escape import text as esc
-from kenmap.maps.overlays import GapOutline, HubMarkers, PointCloud, TopoAreas
+from kenmap.maps.overlays import (
+    HATCH_SVG,
+    GapOutline,
+    HubMarkers,
+    MetricScale,
+    PointCloud,
+    TopoAreas,
+)
 from kenmap.maps.style import (
     GAP_COLOUR,
     LEGEND_CSS,
@@ -34,7 +41,8 @@ from kenmap.maps.style import (
 )
 from kenmap.model.catalogue import catalogue_of
 from kenmap.people.stats import RATE_BASES, layer_stats, total_row
-from kenmap.render.text import fmt_count, fmt_rate, population_source
+from kenmap.render.sources import source_lines
+from kenmap.render.text import fmt_count, fmt_rate
 from kenmap.workspace import Workspace
 
 #: Hubs of one type beyond this many are clustered.
@@ -52,15 +60,6 @@ class MapOptions:
     siting: dict[str, Any] | None = None
 
 
-def default_hub_type(ws: Workspace, layer: str) -> str:
-    """The type expected on this layer (サロン on 行政区, 包括 on 旧市町 …), else サロン."""
-    catalogue = catalogue_of(ws.get("hub_types"))
-    for hub_type in catalogue.types.values():
-        if hub_type.expected_layer(ws.scheme.keys, ws.get("scheme_preset")) == layer:
-            return hub_type.key
-    return "salon" if "salon" in catalogue.types else next(iter(catalogue.types))
-
-
 def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict[str, Any]]:
     """The page's HTML and facts about it (areas drawn, size …)."""
     scheme = ws.scheme
@@ -70,7 +69,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     if options.tiles not in ("none", "osm"):
         raise KenmapError("--tiles は none か osm にしてください", field="--tiles")
     catalogue = catalogue_of(ws.get("hub_types"))
-    hub_type = options.hub_type or default_hub_type(ws, layer)
+    hub_type = options.hub_type or layer_hub_type(ws, layer)
     type_def = catalogue.get(hub_type)
 
     areas = ws.read_layer(layer)
@@ -126,12 +125,13 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
 
     bounds = city.to_crs(4326).total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-                      tiles=None, zoom_control=True, control_scale=True, prefer_canvas=False,
+                      tiles=None, zoom_control=True, control_scale=False, prefer_canvas=False,
                       zoom_snap=0.25)
     # Without a tile layer Leaflet has no maxZoom, which MarkerCluster needs.
     fmap.options["maxZoom"] = 19
     fmap.options["minZoom"] = 5
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    MetricScale().add_to(fmap)  # metres and kilometres only: Leaflet's default adds miles
     if options.tiles == "osm":
         folium.TileLayer("OpenStreetMap", name="背景地図（OpenStreetMap）").add_to(fmap)
 
@@ -176,18 +176,19 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     root.header.add_child(folium.Element(LEGEND_CSS))  # type: ignore[attr-defined]
     root.html.add_child(folium.Element(  # type: ignore[attr-defined]
         f'<div class="km-title">{esc(title)}</div><div class="km-north">N ↑</div>'
+        + HATCH_SVG
         + legend_html(bins=bins, city_rate=city_stats["aging_rate"]
                       if not _nan(city_stats["aging_rate"]) else None,
                       city_name=city_name, gap_label=gap_label, hub_rows=hub_rows,
-                      source=population_source(ws.get("population", {})) + "　"
-                      + RATE_BASES["total"], reach=reach)))
+                      sources=[*source_lines(ws), RATE_BASES["total"]], reach=reach)))
     root.title = esc(title)  # type: ignore[attr-defined]
     page = unescape_unicode(inline_assets(fmap.get_root().render()))
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
-    facts = {"layer": layer, "areas": len(areas), "hub_type": hub_type, "bins": bins,
-             "lacking": sum(1 for p in props if len(p) > 9 and p[9] is not None),
-        "bytes": len(page.encode()),
-             "title": title}
+    facts = {"layer": layer, "areas": len(areas), "hub_type": hub_type,
+             "hub_label": type_def.label, "bins": bins,
+             "lacking": None if gaps is None else
+             sum(1 for p in props if len(p) > 9 and p[9] is not None),
+             "bytes": len(page.encode()), "title": title}
     return page, facts
 
 
@@ -270,7 +271,7 @@ def _add_hubs(fmap: folium.Map, ws: Workspace, catalogue: Any, chosen: str,
         counts = subset["status"].value_counts()
         detail = "・".join(f"{STATUS_LABELS.get(s, s)}{n}" for s, n in counts.items())
         group: folium.FeatureGroup = folium.FeatureGroup(
-            name=esc(f"{hub_type.label}（{detail}）"), show=key == chosen or len(subset) <= 10)
+            name=esc(f"{hub_type.label}（{detail}）"))  # every imported type is shown
         target: Any = MarkerCluster(options={"maxClusterRadius": 40}).add_to(group) \
             if len(subset) > CLUSTER_OVER else group
         data = []

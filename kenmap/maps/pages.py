@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kenmap.access.gaps import gap_table
 from kenmap.errors import KenmapError
+from kenmap.hubs.table import layer_hub_type
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.maps.escape import text as esc
 from kenmap.maps.page import MapOptions, build_map
+from kenmap.model.catalogue import catalogue_of
 from kenmap.model.files import write_atomic
 from kenmap.workspace import Workspace
 
@@ -49,11 +53,39 @@ def write_map(ws: Workspace, layer: str, out: str | Path, *, hub_type: str | Non
                                                   tiles=tiles), Path(out))
 
 
+def index_entries(ws: Workspace, options: MapOptions, href: Callable[[str], str]
+                  ) -> list[dict[str, Any]]:
+    """Every layer's line of the index, from 市 down: its label, number of areas, the hub type
+    its map measures and how many areas lack one (None when there is no population yet).
+
+    The written index (``map --all``) and the served one (``GET /maps/``) both come from here,
+    so they show the same counts for the same options.
+    """
+    catalogue = catalogue_of(ws.get("hub_types"))
+    entries = []
+    for key in filled_layers(ws):
+        hub_type = options.hub_type or layer_hub_type(ws, key)
+        try:
+            lacking: int | None = int(gap_table(
+                ws, layer=key, hub_type=hub_type, radius=options.radius,
+                detour=options.detour)["lacking"].sum())
+        except KenmapError:
+            lacking = None  # no population: the page still shows areas and hubs
+        entries.append({"key": key, "href": href(key), "label": ws.scheme.layer(key).label,
+                        "areas": len(ws.read_attributes(key)), "hub_type": hub_type,
+                        "hub_label": catalogue.get(hub_type).label, "lacking": lacking})
+    return entries
+
+
 def index_html(ws: Workspace, entries: list[dict[str, Any]]) -> str:
-    """An index page linking every layer's page, from 市 down to the finest layer."""
-    items = "\n".join(
-        f'<li><a href="{esc(e["href"])}">{esc(e["label"])}</a>'
-        f'（{e["areas"]} 区域、不足 {e["lacking"]}）</li>' for e in entries)
+    """An index page linking every layer's page, from 市 down to the finest layer, each with
+    the hub type its gaps are counted for."""
+    def line(e: dict[str, Any]) -> str:
+        lacking = "—（人口が未登録）" if e["lacking"] is None else f"{e['lacking']}"
+        return (f'<li><a href="{esc(e["href"])}">{esc(e["label"])}</a>'
+                f'（{e["areas"]} 区域、<span class="km-index-type">{esc(e["hub_label"])}</span>'
+                f'の不足 <span class="km-index-lacking">{lacking}</span>）</li>')
+    items = "\n".join(line(e) for e in entries)
     city = ws.read_attributes(filled_layers(ws)[0])["name"]
     name = esc(str(city.iloc[0])) if len(city) == 1 else "市"
     return f"""<!DOCTYPE html>
@@ -62,7 +94,8 @@ def index_html(ws: Workspace, entries: list[dict[str, Any]]) -> str:
 li{{margin:.3em 0}}</style></head>
 <body><h1>{name} 圏域地図</h1><ol>
 {items}
-</ol><p>各ページはインターネットに接続せずに開けます。</p></body></html>
+</ol><p>「不足」は、行ごとに書いた種類の拠点がない（または届く範囲が足りない）区域の数です。
+各ページはインターネットに接続せずに開けます。</p></body></html>
 """
 
 
@@ -71,13 +104,12 @@ def write_all_pages(ws: Workspace, options: MapOptions, folder: Path) -> dict[st
     if folder.exists() and not folder.is_dir():
         raise KenmapError("--all のときは --out にフォルダを指定してください", file=folder)
     folder.mkdir(parents=True, exist_ok=True)
-    entries = []
+    entries = index_entries(ws, options, lambda key: f"{key}.html")
     pages = []
-    for key in filled_layers(ws):
-        facts = write_layer_page(ws, key, MapOptions(**{**options.__dict__, "hub_type": None})
-                                 if options.hub_type is None else options, folder / f"{key}.html")
-        entries.append({"href": f"{key}.html", "label": ws.scheme.layer(key).label,
-                        "areas": facts["areas"], "lacking": facts["lacking"]})
-        pages.append(facts)
+    for entry in entries:
+        # Each page measures the hub type its index line names.
+        page_options = MapOptions(**{**options.__dict__, "hub_type": entry["hub_type"]})
+        pages.append(write_layer_page(ws, entry["key"], page_options,
+                                      folder / f"{entry['key']}.html"))
     write_atomic(folder / "index.html", index_html(ws, entries).encode("utf-8"))
     return {"index": str(folder / "index.html"), "pages": pages}

@@ -89,7 +89,7 @@ def _span(colour: str, text: str, status: str) -> str:
 
 def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
                 gap_label: str | None, hub_rows: list[tuple[str, str, str]],
-                source: str, reach: str | None) -> str:
+                sources: list[str], reach: str | None) -> str:
     """The map's legend, in Japanese, with the city's own rate marked."""
     rows = []
     lower = None
@@ -106,8 +106,8 @@ def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
         lower = upper
     rows.append(f'<div><i style="background:{NO_DATA}"></i>不明・人口なし</div>')
     if gap_label:
-        rows.append(f'<div><i style="background:rgba(34,34,34,.1);border:2px dashed {GAP_COLOUR}">'
-                    f"</i>{esc(gap_label)}</div>")
+        rows.append(f'<div><i class="km-gap-key" style="border:2px solid {GAP_COLOUR}"></i>'
+                    f"{esc(gap_label)}</div>")
     for colour, text, label in hub_rows:
         rows.append(f"<div>{_span(colour, text, 'existing')} {esc(label)}</div>")
     if hub_rows:
@@ -118,7 +118,8 @@ def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
     return (
         '<div id="km-legend" class="km-legend"><div class="km-legend-title">高齢化率'
         "（65歳以上の割合）</div>" + "".join(rows)
-        + f'<div class="km-source">{esc(source)}</div></div>'
+        + '<div class="km-source">' + "<br>".join(esc(line) for line in sources)
+        + "</div></div>"
     )
 
 
@@ -129,6 +130,8 @@ LEGEND_CSS = """
  border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);max-width:300px}
 .km-legend i{display:inline-block;width:18px;height:12px;margin-right:6px;vertical-align:-1px;
  border:1px solid #999;box-sizing:border-box}
+.km-legend i.km-gap-key{background:repeating-linear-gradient(-45deg,rgba(17,17,17,.8) 0 2px,
+ rgba(34,34,34,.1) 2px 5px)}
 .km-legend span.km-hub{display:inline-block;vertical-align:middle;margin:1px 2px}
 .km-legend-title{font-weight:bold;margin-bottom:4px}
 .km-city-rate{color:#bd0026}
