@@ -30,6 +30,7 @@ from kenmap.maps.style import (
 )
 from kenmap.model.catalogue import catalogue_of
 from kenmap.model.files import write_atomic
+from kenmap.optional import need
 from kenmap.people.stats import RATE_BASES, layer_stats, total_row
 from kenmap.render.sources import source_lines
 from kenmap.workspace import Workspace
@@ -70,11 +71,11 @@ def render_print(ws: Workspace, layer: str, options: MapOptions, path: Path) -> 
 def handout_figure(ws: Workspace, layer: str, options: MapOptions) -> tuple[Figure, dict[str, Any]]:
     """The A4 landscape figure of one layer and what it holds (lacking areas, hubs, circles,
     sites, attribution lines). Artists carry gids (``km-gap``, ``km-reach``, ``km-site`` …)."""
-    import matplotlib
+    matplotlib = need("matplotlib", "print", "印刷用の地図（--png, --pdf）")
+    need("matplotlib_fontja", "print", "印刷用の地図の日本語（--png, --pdf）")  # IPAexGothic
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib_fontja  # noqa: F401  (IPAexGothic: Japanese text without system fonts)
 
     scheme = ws.scheme
     layer_def = scheme.layer(layer)
