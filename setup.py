@@ -35,6 +35,8 @@ def _copy_vendor(target: Path) -> None:
 class BuildWithAssets(build_py):
     def run(self) -> None:
         super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install reads node_modules in the checkout
         _copy_vendor(Path(self.build_lib) / VENDOR)
 
 

@@ -106,3 +106,63 @@ def test_a_view_at_another_date_is_read_only(demo_copy_ws: Path, tmp_path: Path)
     with pytest.raises(RuntimeError, match="read-only"):
         with view.transaction():
             pass
+
+
+def _hubs_file(tmp_path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """サロン in the centre of 中央町 with 開設日 and 廃止日 written as offices write them."""
+    lines = ["種類,名称,経度,緯度,開設日,廃止日"]
+    for i, (name, opened, closed, lon) in enumerate(rows):
+        lines.append(f"salon,{name},{lon},{35.545 + i * 0.0005},{opened},{closed}")
+    path = tmp_path / "salons.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_hub_dates_decide_which_hubs_count(run, demo_copy_ws: Path,  # type: ignore[no-untyped-def]
+                                           tmp_path: Path) -> None:
+    older, _ = _older(tmp_path)
+    assert _import(run, demo_copy_ws, older, "2020-10-01").code == 0
+
+    def salons(*extra: str) -> int:
+        data = json.loads(run("stats", demo_copy_ws, "--layer", "shi", "--format", "json",
+                              *extra).out)
+        return int(data["total"]["hubs"].get("salon", 0))
+
+    now_before, then_before = salons(), salons("--as-of", "2020")
+    path = _hubs_file(tmp_path, [("新設サロン", "令和4年4月1日", "", "134.82"),
+                                 ("閉じたサロン", "2015/4/1", "R3.3.31", "134.821"),
+                                 ("続くサロン", "H27.4.1", "", "134.822")])
+    result = run("import", "hubs", demo_copy_ws, path, "--type-field", "種類", "--name-field",
+                 "名称", "--lon-field", "経度", "--lat-field", "緯度", "--no-replace")
+    assert result.code == 0, result.err
+    import kenmap
+
+    stored = kenmap.open_workspace(demo_copy_ws).read_points("hubs")
+    mine = stored[stored["name"].isin(["新設サロン", "閉じたサロン", "続くサロン"])]
+    assert dict(zip(mine["name"], mine["opened"])) == {
+        "新設サロン": "2022-04-01", "閉じたサロン": "2015-04-01", "続くサロン": "2015-04-01"}
+    assert dict(zip(mine["name"], mine["closed"]))["閉じたサロン"] == "2021-03-31"
+    # Today: the new one and the lasting one count, the closed one does not.
+    assert salons() == now_before + 2
+    # In 2020: the closed one was still open, the new one not yet.
+    assert salons("--as-of", "2020") == then_before + 2
+    compare = json.loads(run("stats", demo_copy_ws, "--layer", "shi", "--compare", "2020",
+                             "--format", "json").out)
+    assert compare["areas"][0]["hubs_change"].get("salon", 0) == \
+        (now_before + 2) - (then_before + 2)
+
+
+@pytest.mark.parametrize(("opened", "closed", "needle"), [
+    ("2022-02-30", "", "「2022-02-30」は日付ではありません"),
+    ("令和4年4月1日", "2021-03-31", "廃止日が開設日より前です"),
+])
+def test_bad_hub_dates_are_refused(run, demo_copy_ws: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                   opened: str, closed: str, needle: str) -> None:
+    path = _hubs_file(tmp_path, [("良いサロン", "2020-04-01", "", "134.82"),
+                                 ("悪いサロン", opened, closed, "134.821")])
+    state = digest(demo_copy_ws)
+    result = run("import", "hubs", demo_copy_ws, path, "--type-field", "種類", "--name-field",
+                 "名称", "--lon-field", "経度", "--lat-field", "緯度", "--no-replace")
+    assert result.code == 2 and needle in result.err
+    assert "salons.csv" in result.err and "3行目" in result.err
+    assert digest(demo_copy_ws) == state

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from kenmap.access.demand import Demand
 from kenmap.errors import KenmapError
-from kenmap.hubs.table import HUBS
+from kenmap.hubs.table import HUBS, counting
 from kenmap.layers.locate import area_column
 from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
@@ -41,9 +41,8 @@ def hubs_of(ws: Workspace, hub_type: str, *, with_planned: bool = False,
     """Hubs of ``hub_type``; ``extra`` adds hypothetical ones (x, y columns) for siting."""
     catalogue_of(ws.get("hub_types")).get(hub_type)
     hubs = ws.read_points(HUBS)
-    statuses = ["existing", "planned"] if with_planned else ["existing"]
-    chosen = hubs[(hubs["type"] == hub_type) & hubs["status"].isin(statuses)] \
-        if len(hubs) else hubs
+    statuses = ("existing", "planned") if with_planned else ("existing",)
+    chosen = counting(hubs[hubs["type"] == hub_type], ws, statuses) if len(hubs) else hubs
     chosen = chosen[chosen["x"].notna()] if len(chosen) else chosen
     xs = chosen["x"].to_numpy(dtype=float) if len(chosen) else np.array([])
     ys = chosen["y"].to_numpy(dtype=float) if len(chosen) else np.array([])

@@ -395,6 +395,9 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
         host: str | None = Field(default=None, max_length=_TEXT["host"])
         operator: str | None = Field(default=None, max_length=_TEXT["operator"])
         responsible: str | None = Field(default=None, max_length=_TEXT["responsible"])
+        opened: str | None = Field(default=None, max_length=20,
+                                   description="開設日 (YYYY-MM-DD, 2021/4/1, 令和3年4月1日 …)")
+        closed: str | None = Field(default=None, max_length=20, description="廃止日")
 
     class HubPatch(BaseModel):
         """A change to a hub, based on the version the editor saw."""
@@ -411,6 +414,9 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
         host: str | None = Field(default=None, max_length=_TEXT["host"])
         operator: str | None = Field(default=None, max_length=_TEXT["operator"])
         responsible: str | None = Field(default=None, max_length=_TEXT["responsible"])
+        opened: str | None = Field(default=None, max_length=20,
+                                   description="開設日 (YYYY-MM-DD, 2021/4/1, 令和3年4月1日 …)")
+        closed: str | None = Field(default=None, max_length=20, description="廃止日")
 
     class SitingIn(BaseModel):
         """A siting question: where would k new hubs of a type reach the most older

@@ -20,6 +20,7 @@ from kenmap.geo.crs import transformer
 from kenmap.hubs.table import EDITABLE, HUBS, STATUSES, hub_record
 from kenmap.layers.locate import locate_point
 from kenmap.model.catalogue import catalogue_of
+from kenmap.model.dates import parse_date
 from kenmap.workspace import Edit, Workspace
 
 #: Kept for callers of the first version; both are the errors of :mod:`kenmap.errors`.
@@ -36,6 +37,12 @@ def _check(ws: Workspace, values: dict[str, Any]) -> None:
                           field="status")
     if "name" in values and not str(values["name"] or "").strip():
         raise KenmapError("拠点には名前が必要です", field="name")
+    for fld in ("opened", "closed"):
+        if fld in values:
+            try:
+                values[fld] = parse_date(values[fld])
+            except ValueError as exc:
+                raise KenmapError(str(exc), field=fld) from None
 
 
 def _point(ws: Workspace, lon: float, lat: float) -> tuple[shapely.Point, dict[str, Any]]:

@@ -20,6 +20,7 @@ from kenmap.layers.locate import area_column, locate, located_share
 from kenmap.layers.names import normalise_name
 from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
+from kenmap.model.dates import parse_date
 from kenmap.model.report import Report, listing
 from kenmap.workspace import Workspace
 
@@ -33,6 +34,8 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "operator": ("operator", "運営", "運営者", "運営主体", "実施主体"),
     "responsible": ("responsible", "担当区域", "担当", "担当地区"),
     "status": ("status", "状態", "区分"),
+    "opened": ("opened", "開設日", "開設年月日", "開所日", "設置日", "開始日"),
+    "closed": ("closed", "廃止日", "閉所日", "閉鎖日", "終了日"),
 }
 _STATUS_WORDS = {"既存": "existing", "開設済": "existing", "計画": "planned", "予定": "planned",
                  "候補": "candidate"}
@@ -49,6 +52,13 @@ def _schedule(value: object) -> str | None:
     if not text:
         return None
     return "常設" if text in ("常設", "permanent", "毎日") else text
+
+
+def _date(value: object, file: str, row: int, field: str) -> str | None:
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise KenmapError(str(exc), file=file, row=row, field=field) from None
 
 
 def _status(value: object, default: str, file: str, row: int) -> str:
@@ -307,6 +317,13 @@ def import_hubs(
     hubs["status"] = [_status(v, status, file, int(r)) for v, r in
                       zip(hubs["status"], frame[ROW])]
     hubs["schedule"] = hubs["schedule"].map(_schedule)
+    for fld in ("opened", "closed"):
+        hubs[fld] = pd.Series([_date(v, file, int(r), fld) for v, r in
+                               zip(hubs[fld], frame[ROW])], index=hubs.index, dtype=object)
+    wrong = [int(r) for o, c, r in zip(hubs["opened"], hubs["closed"], frame[ROW])
+             if isinstance(o, str) and isinstance(c, str) and c < o]
+    if wrong:
+        raise KenmapError("廃止日が開設日より前です", file=path, row=wrong[0], field="closed")
     for fld in ("address", "host", "operator", "responsible"):
         hubs[fld] = hubs[fld].map(lambda v: None if v is None or str(v).strip() in ("", "nan")
                                   else str(v).strip())

@@ -15,7 +15,30 @@ if TYPE_CHECKING:
 
 HUBS = "hubs"
 STATUSES = ("existing", "planned", "candidate")
-EDITABLE = ("type", "name", "status", "address", "schedule", "host", "operator", "responsible")
+EDITABLE = ("type", "name", "status", "address", "schedule", "host", "operator", "responsible",
+            "opened", "closed")
+
+
+def open_on(points: pd.DataFrame, ws: Workspace) -> pd.Series:
+    """Whether each hub is open on the date the workspace is read at (a view's date, else
+    today): opened on or before it (or no date known) and not closed by then."""
+    from datetime import date
+
+    when = str(ws.get("viewed_as_of") or date.today().isoformat())
+    ok = np.ones(len(points), dtype=bool)
+    for column, still in (("opened", lambda d: d <= when), ("closed", lambda d: d > when)):
+        if column in points.columns:
+            ok &= np.array([not (isinstance(d, str) and d) or still(d)
+                            for d in points[column].tolist()], dtype=bool)
+    return pd.Series(ok, index=points.index)
+
+
+def counting(points: pd.DataFrame, ws: Workspace, statuses: tuple[str, ...] = ("existing",)
+             ) -> pd.DataFrame:
+    """The hubs that count: of these statuses and open on the workspace's date."""
+    if len(points) == 0:
+        return points
+    return points[points["status"].isin(statuses) & open_on(points, ws)]
 
 
 def read_hubs(ws: Workspace) -> gpd.GeoDataFrame:
@@ -37,7 +60,7 @@ def type_counts(ws: Workspace) -> dict[str, int]:
     points = ws.read_points(HUBS)
     if len(points) == 0:
         return {}
-    existing = points[points["status"] == "existing"]
+    existing = counting(points, ws)
     counts = (existing if len(existing) else points)["type"].value_counts()
     return {str(k): int(n) for k, n in counts.items()}
 

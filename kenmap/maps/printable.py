@@ -17,7 +17,7 @@ import numpy as np
 
 from kenmap.access.gaps import gap_table
 from kenmap.errors import KenmapError
-from kenmap.hubs.table import layer_hub_type, read_hubs
+from kenmap.hubs.table import counting, layer_hub_type, read_hubs
 from kenmap.layers.hierarchy import filled_layers, parent_layer
 from kenmap.maps.page import MapOptions
 from kenmap.maps.style import (
@@ -166,7 +166,7 @@ def _reach_circles(ax: Axes, ws: Workspace, hub_type: str, colour: str,
     if not options.radius:
         return 0
     hubs = read_hubs(ws)
-    mine = hubs[(hubs["type"] == hub_type) & (hubs["status"] == "existing")] if len(hubs) \
+    mine = counting(hubs[hubs["type"] == hub_type], ws) if len(hubs) \
         else hubs
     if len(mine) == 0:
         return 0

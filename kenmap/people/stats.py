@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kenmap.errors import KenmapError
-from kenmap.hubs.table import HUBS
+from kenmap.hubs.table import HUBS, counting
 from kenmap.layers.hierarchy import filled_layers
 from kenmap.layers.locate import area_column
 from kenmap.people.tables import table_name
@@ -148,7 +148,7 @@ def layer_stats(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataF
     out["area_km2"] = areas.geometry.area.to_numpy() / 1e6
     hubs = ws.read_points(HUBS)
     column = area_column(layer)
-    existing = hubs[hubs["status"] == "existing"] if len(hubs) else hubs
+    existing = counting(hubs, ws)
     by_area: dict[str, dict[str, int]] = {}
     if len(existing) and column in existing.columns:
         counted = existing.groupby([column, "type"]).size()
@@ -209,9 +209,11 @@ COMPARED = ("population", "pop65", "aging_rate")
 
 def compare_stats(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
     """``now``'s rows with each compared figure at the earlier date (``{field}_then``) and its
-    change (``{field}_change``; 高齢化率 in percentage points). Areas are matched by code, so
-    snapshots on different boundary vintages compare where codes persist; an area with no
-    code then has no change (``matched`` False), never a change from zero."""
+    change (``{field}_change``; 高齢化率 in percentage points), and the hubs open then
+    (``hubs_then``) and the change per type (``hubs_change``, from their 開設日 and 廃止日).
+    Areas are matched by code, so snapshots on different boundary vintages compare where
+    codes persist; an area with no code then has no change (``matched`` False), never a
+    change from zero."""
     before = then.drop_duplicates("code").set_index("code")
     out = now.copy()
     out["matched"] = out["code"].isin(before.index).to_numpy()
@@ -219,6 +221,12 @@ def compare_stats(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
         previous = pd.to_numeric(before[col], errors="coerce").reindex(out["code"]).to_numpy()
         out[f"{col}_then"] = previous
         out[f"{col}_change"] = pd.to_numeric(out[col], errors="coerce").to_numpy() - previous
+    hubs_then = before["hubs"].reindex(out["code"]).to_numpy()
+    out["hubs_then"] = [h if isinstance(h, dict) else {} for h in hubs_then]
+    out["hubs_change"] = [
+        {t: n for t in sorted(set(now_h) | set(then_h))
+         if (n := int(now_h.get(t, 0)) - int(then_h.get(t, 0)))}
+        for now_h, then_h in zip(out["hubs"], out["hubs_then"])]
     out.attrs.update(now.attrs)
     out.attrs["gone"] = sorted(set(before.index) - set(out["code"]))
     return out

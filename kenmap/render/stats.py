@@ -122,9 +122,19 @@ def render_compare(now_ws: Workspace, then_ws: Workspace, layer: str, fmt: str,
     gone = list(table.attrs.get("gone", []))
     then_total = total_row(layer_stats(then_ws, layer, rate_base))
     total = total_row(now)
-    columns = ["code", "name"] + [f"{c}{s}" for c in COMPARED for s in ("_then", "", "_change")]
+    columns = ["code", "name"] + [f"{c}{s}" for c in COMPARED for s in ("_then", "", "_change")] \
+        + ["hubs_then", "hubs", "hubs_change"]
+    catalogue = catalogue_of(now_ws.get("hub_types"))
+
+    def hub_change(change: object) -> str:
+        if not isinstance(change, dict) or not change:
+            return "—"
+        return " ".join(f"{short_label(t, catalogue.types[t].label) if t in catalogue.types else t}"
+                        f"{n:+d}" for t, n in sorted(change.items()))
 
     def clean(value: object) -> object:
+        if isinstance(value, dict):
+            return value
         if value is None or (isinstance(value, float) and value != value):
             return None
         return value.item() if hasattr(value, "item") else value
@@ -145,14 +155,17 @@ def render_compare(now_ws: Workspace, then_ws: Workspace, layer: str, fmt: str,
                            "not_matched": new, "gone": gone},
                           ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
-        return excel_csv(pd.DataFrame(rows, columns=[*columns, "matched"]))
+        frame = pd.DataFrame(rows, columns=[*columns, "matched"])
+        for col in ("hubs_then", "hubs", "hubs_change"):
+            frame[col] = frame[col].map(lambda h: json.dumps(h, ensure_ascii=False))
+        return excel_csv(frame)
     if fmt != "table":
         raise KenmapError(f"形式「{fmt}」は使えません（table, csv, json のいずれか）",
                           field="--format")
     label = now_ws.scheme.layer(layer).label
     head = ["コード", "名称", f"人口 {then_label}", f"人口 {now_label}", "増減",
             f"65歳以上 {then_label}", f"65歳以上 {now_label}", "増減",
-            f"高齢化率 {then_label}", f"高齢化率 {now_label}", "差"]
+            f"高齢化率 {then_label}", f"高齢化率 {now_label}", "差", "拠点の増減"]
 
     def cells(rec: dict[str, object], name: str) -> list[str]:
         return [str(rec.get("code") or ""), name,
@@ -160,11 +173,16 @@ def render_compare(now_ws: Workspace, then_ws: Workspace, layer: str, fmt: str,
                 _signed(rec["population_change"]),
                 fmt_count(rec["pop65_then"]), fmt_count(rec["pop65"]), _signed(rec["pop65_change"]),
                 fmt_rate(rec["aging_rate_then"]), fmt_rate(rec["aging_rate"]),
-                _signed(rec["aging_rate_change"], rate=True)]
+                _signed(rec["aging_rate_change"], rate=True), hub_change(rec.get("hubs_change"))]
 
     body = [cells(r, str(r["name"]) + ("" if r["matched"] else "（比較先なし）")) for r in rows]
-    footer = {"code": "", **{c: total[c] for c in COMPARED},
-              **{f"{c}_then": then_total[c] for c in COMPARED}}
+    summed: dict[str, int] = {}
+    for change in table["hubs_change"]:
+        for t, n in change.items():
+            summed[t] = summed.get(t, 0) + n
+    footer: dict[str, object] = {"code": "", **{c: total[c] for c in COMPARED},
+                                 **{f"{c}_then": then_total[c] for c in COMPARED},
+                                 "hubs_change": {t: n for t, n in summed.items() if n}}
     for col in COMPARED:
         footer[f"{col}_change"] = None if total[col] is None or then_total[col] is None \
             else total[col] - then_total[col]
@@ -176,6 +194,7 @@ def render_compare(now_ws: Workspace, then_ws: Workspace, layer: str, fmt: str,
     if gone:
         lines.append(f"{then_label} にあって {now_label} にない区域 {len(gone)}: "
                      + "、".join(gone[:20]) + (" ほか" if len(gone) > 20 else ""))
-    lines.append(RATE_BASES[rate_base] + "。差は高齢化率のポイント差")
+    lines.append(RATE_BASES[rate_base] + "。差は高齢化率のポイント差。拠点の増減は開設日・"
+                 "廃止日から（日付のない拠点はどちらの時点にもあるものとして数えます）")
     return "\n".join(lines) + "\n"
 

@@ -202,8 +202,8 @@ class Workspace:
         """A key for caches of results that depend on exactly these tables."""
         names = sorted(set(tables))
         present = set(self.tables())  # a view's tables are named as read (another date's)
-        return (self.uid, *((self._resolve(name), self.version(name), name in present)
-                            for name in names))
+        return (self.uid, self._meta.get("viewed_as_of"),
+                *((self._resolve(name), self.version(name), name in present) for name in names))
 
     # -- tables ------------------------------------------------------------------------------
     def tables(self) -> list[str]:
