@@ -425,7 +425,8 @@ def import_population(
     }
     with ws.transaction() as tx:
         kept = {k: dict(v) for k, v in (tx.get(SNAPSHOTS, {}) or {}).items()}
-        latest = max(kept.get(layer, {}), default=None)
+        latest = max((d for d, facts in kept.get(layer, {}).items()
+                      if not facts.get("estimate")), default=None)  # projections never current
         current = as_of is None or latest is None or as_of >= latest
         if as_of is not None:  # kept by its base date beside the earlier ones
             tx.write_table(snapshot_table(layer, as_of), stored.reset_index(drop=True))

@@ -184,7 +184,8 @@ def total_row(stats: pd.DataFrame) -> dict[str, Any]:
 
 
 def records(stats: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: unrounded numbers, ``null`` for unknown, counts as integers."""
+    """JSON-ready rows: unrounded numbers, ``null`` for unknown, counts as integers (rounded:
+    projected counts are fractional)."""
     out = []
     for row in stats.to_dict(orient="records"):
         rec: dict[str, Any] = {}
@@ -195,7 +196,7 @@ def records(stats: pd.DataFrame) -> list[dict[str, Any]]:
             if isinstance(value, float) and np.isnan(value):
                 value = None
             elif key in ("population", "pop65", "pop75", "households") and value is not None:
-                value = int(value)
+                value = round(float(value))
             elif isinstance(value, (np.integer, np.floating)):
                 value = value.item()
             rec[key] = value

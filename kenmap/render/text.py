@@ -11,7 +11,7 @@ def fmt_count(value: object) -> str:
     """A whole count with thousands separators (``12,345``); ``—`` when unknown."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return f"{int(value):,}"  # type: ignore[call-overload]
+    return f"{round(float(value)):,}"  # type: ignore[arg-type]  # estimates are fractional
 
 
 def fmt_rate(value: object) -> str:
