@@ -115,6 +115,42 @@ def import_population_cmd(
     emit(report.to_dict(), report.lines(), format)
 
 
+def import_indicator_cmd(
+    workspace: WsArg,
+    file: Annotated[Path, typer.Argument(help="CSV, Excel (.xlsx) or a vector file's table.")],
+    layer: Annotated[str, typer.Option(help="Layer the table's rows are areas of.")],
+    key: Annotated[str, typer.Option(help="Short key, e.g. hitorigurashi (stats --fields).")],
+    label: Annotated[str, typer.Option(help="Name shown, e.g. 一人暮らし高齢者.")],
+    value_field: Annotated[str, typer.Option(help="Column with the values.")],
+    code_field: Annotated[Optional[str], typer.Option(help="Column with area codes.")] = None,
+    name_field: Annotated[Optional[str], typer.Option(help="Column with area names.")] = None,
+    parent_name_field: Annotated[Optional[str], typer.Option(
+        help="Column with the parent area's name.")] = None,
+    kind: Annotated[str, typer.Option(
+        help="count (people or cases, summed upward) or rate (a published %).")] = "count",
+    per: Annotated[Optional[str], typer.Option(
+        help="For a count: its rate's denominator (pop65, population, pop75, households).")
+    ] = None,
+    unit: Annotated[Optional[str], typer.Option(help="Unit, e.g. 人 or 件.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Where the figures come from.")] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="Base date 基準日, YYYY-MM-DD.")] = None,
+    encoding: Encoding = None,
+    where: Annotated[Optional[str], typer.Option(help="Keep only rows matching.")] = None,
+    format: TextFormat = "text",
+) -> None:
+    """Import a per-area indicator (一人暮らし高齢者, 要介護認定者, 民生委員 …) for a layer."""
+    from kenmap.people.indicators import import_indicator
+    from kenmap.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    report = import_indicator(
+        ws, file, layer=layer_key(ws, layer) or layer, key=key, label=label,
+        value_field=value_field, code_field=code_field, name_field=name_field,
+        parent_name_field=parent_name_field, kind=kind, per=per, unit=unit, source=source,
+        as_of=as_of, encoding=encoding, where=where)
+    emit(report.to_dict(), report.lines(), format)
+
+
 def import_hubs_cmd(
     workspace: WsArg,
     file: Annotated[Path, typer.Argument(help="CSV/XLSX with coordinates, or a point file.")],

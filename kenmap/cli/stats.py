@@ -27,6 +27,9 @@ def stats(
              "total) or ÷ the people of known age (known).")] = "total",
     out: OutFile = None,
     as_of: AsOf = None,
+    fields: Annotated[Optional[str], typer.Option(
+        help="Extra fields, comma-separated: pop15_64, support_ratio, persons_per_household "
+             "and imported indicator keys.")] = None,
     compare: Annotated[Optional[str], typer.Option(
         help="Compare with the population as of this earlier date: each figure then, now "
              "and the change (高齢化率 in points).")] = None,
@@ -39,7 +42,8 @@ def stats(
     ws = at_date(opened, as_of)
     key = chosen_layer(ws, layer)
     if compare is None:
-        text = render_stats(ws, key, format, rate_base)
+        extra = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+        text = render_stats(ws, key, format, rate_base, extra)
     else:
         from kenmap.people.snapshots import as_of as view_at
 

@@ -15,9 +15,6 @@ from kenmap.geo.table_io import read_table
 from kenmap.geo.vector_io import ROW, VECTOR_SUFFIXES, read_vector
 from kenmap.geo.where import filter_rows
 from kenmap.layers import estat
-from kenmap.layers.areas import code_text
-from kenmap.layers.hierarchy import filled_layers
-from kenmap.layers.names import normalise_name
 from kenmap.model.report import Report, listing
 from kenmap.people import estat_tables, long_tables
 from kenmap.people.counts import (
@@ -29,6 +26,7 @@ from kenmap.people.counts import (
     reaggregated,
     sex_of,
 )
+from kenmap.people.join import join_rows
 from kenmap.people.snapshots import SNAPSHOTS, snapshot_table
 from kenmap.people.tables import table_name
 from kenmap.workspace import Workspace
@@ -36,11 +34,6 @@ from kenmap.workspace import Workspace
 FIGURES = ["total", "pop65", "pop75", "households"]
 TOTAL_HEADERS = {"総数", "総人口", "人口総数", "人口", "合計", "計", "total", "JINKO", "人口(人)"}
 HOUSEHOLD_HEADERS = {"世帯数", "世帯", "一般世帯数", "世帯総数", "SETAI", "households"}
-TOTAL_ROW_NAMES = {"総数", "合計", "計", "総計", "全市", "市計", "全体", "市全体", "全域", "区計",
-                   "市内全域", "市全域", "市内", "全市計", "町計", "村計", "町全体", "村全体",
-                   "全町", "全村", "町内全域"}
-
-
 
 
 def _flat(col: object) -> str:
@@ -75,7 +68,9 @@ def _check_merged_header(path: Path, header_rows: int) -> None:
                 file=path)
 
 
-def _read(path: Path, encoding: str | None, header_rows: int) -> pd.DataFrame:
+def read_people_table(path: Path, encoding: str | None, header_rows: int = 1) -> pd.DataFrame:
+    """The rows of a table file (CSV, XLSX, or a vector file's attributes, with e-Stat's water
+    and enclave rules), headers flattened."""
     suffix = path.suffix.lower()
     if suffix in VECTOR_SUFFIXES or suffix == ".zip":
         frames = []
@@ -230,36 +225,6 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
     return out, missing
 
 
-def _area_keys(ws: Workspace, layer: str, with_parent: bool) -> dict[tuple[str, str], list[str]]:
-    """(normalised ancestor name or '', normalised name) → codes of the layer's areas."""
-    areas = ws.read_attributes(layer)
-    keys: dict[tuple[str, str], list[str]] = {}
-    ancestors: list[list[str]] = [[] for _ in range(len(areas))]
-    if with_parent:
-        codes = areas["parent_code"].tolist()
-        keys_order = filled_layers(ws)
-        for upper in reversed(keys_order[: keys_order.index(layer)]):
-            frame = ws.read_attributes(upper)
-            names = dict(zip(frame["code"], frame["name"]))
-            parents = dict(zip(frame["code"], frame["parent_code"]))
-            for i, code in enumerate(codes):
-                if code in names:
-                    ancestors[i].append(normalise_name(names[code]))
-            codes = [parents.get(c) for c in codes]
-    for i, (code, name) in enumerate(zip(areas["code"], areas["name"])):
-        for anc in ancestors[i] if with_parent else [""]:
-            keys.setdefault((anc, normalise_name(name)), []).append(code)
-    return keys
-
-
-def _upper_names(ws: Workspace, layer: str) -> set[str]:
-    keys_order = filled_layers(ws)
-    names: set[str] = set()
-    for upper in keys_order[: keys_order.index(layer)] if layer in keys_order else []:
-        names |= {normalise_name(n) for n in ws.read_attributes(upper)["name"]}
-    return names
-
-
 def import_population(
     ws: Workspace,
     path: str | Path,
@@ -297,7 +262,7 @@ def import_population(
     if len(areas) == 0:
         raise KenmapError(f"区域レイヤ {layer}（{layer_def.label}）にまだ区域がありません。"
                           "先に区域を取り込んでください", field="--layer")
-    table = _read(path, encoding, header_rows)
+    table = read_people_table(path, encoding, header_rows)
     if where:
         table = filter_rows(table, where).reset_index(drop=True)
     if len(table) == 0:
@@ -330,51 +295,10 @@ def import_population(
                                       warnings=report.warnings)
 
     # -- join ------------------------------------------------------------------------------
-    total_row = np.zeros(len(table), dtype=bool)
-    if code_field:
-        keys = code_text(table[code_field])
-        valid = set(areas["code"])
-        matched_code = keys.where(keys.isin(valid))
-        upper_codes = {c for k in filled_layers(ws) if k != layer
-                       for c in ws.read_attributes(k)["code"]}
-        total_row = (~keys.isin(valid) & keys.isin(upper_codes)).to_numpy()
-        ambiguous = np.zeros(len(table), dtype=bool)
-        if is_census:  # HYOSYO says which rows are the city and parents' subtotals
-            city, subtotal = estat_tables.level_rows(table, keys.isin(valid).to_numpy(), keys)
-            total_row = total_row | city | subtotal
-            notes.append(f"e-Stat 小地域集計の表: 市全体の合計 {int(city.sum())}行と小計 "
-                         f"{int((subtotal & ~city).sum())}行（HYOSYO）を飛ばしました（未照合ではあ"
-                         "りません）")
-            notes.extend(estat_tables.suppression_notes(table, code_field))
-    else:
-        assert name_field is not None
-        lookup = _area_keys(ws, layer, parent_name_field is not None)
-        names = table[name_field].map(normalise_name)
-        parents = (table[parent_name_field].map(normalise_name) if parent_name_field
-                   else pd.Series("", index=table.index))
-        hits = [lookup.get((p, n), []) for p, n in zip(parents, names)]
-        matched_code = pd.Series([h[0] if len(h) == 1 else None for h in hits],
-                                 index=table.index, dtype=object)
-        ambiguous = np.array([len(h) > 1 for h in hits])
-        uppers = _upper_names(ws, layer)
-        totalish = names.isin(TOTAL_ROW_NAMES) | names.isin(uppers) | names.eq(parents) | \
-            names.str.endswith("計")
-        total_row = (matched_code.isna() & totalish).to_numpy()
-    if matched_code.notna().sum() == 0:
-        sample_file = listing([str(v) for v in table[key_field].head(3)], 3)
-        sample_ws = listing([str(v) for v in (areas["code"] if code_field else areas["name"])
-                             .head(3)], 3)
-        raise KenmapError(f"{layer_def.label}（{layer}）の区域に一致する行がありません: ファイルに"
-                          "は "
-                          f"{sample_file}、レイヤには {sample_ws}", file=path,
-                          field=key_field)
-    dup = matched_code.notna() & matched_code.duplicated(keep=False)
-    if dup.any():
-        code = matched_code[dup].iloc[0]
-        rows = table.loc[dup & matched_code.eq(code), ROW].tolist()
-        raise KenmapError(f"{', '.join(map(str, rows))}行目がすべて区域 {code} に一致します。"
-                          "1つの区域に対応する行は1行だけです",
-                          file=path, row=int(rows[-1]), field=key_field)
+    joined = join_rows(ws, table, layer, path, code_field=code_field, name_field=name_field,
+                       parent_name_field=parent_name_field, is_census=is_census)
+    matched_code, total_row, ambiguous = joined.codes, joined.total_rows, joined.ambiguous
+    notes.extend(joined.notes)
 
     matched = matched_code.notna().to_numpy()
     unmatched = ~matched & ~total_row

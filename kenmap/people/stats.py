@@ -22,7 +22,7 @@ STAT_FIELDS = ["code", "name", "parent_code", "population", "pop65", "pop75", "h
                "aging_rate", "late_aging_rate", "area_km2", "hubs"]
 
 
-def _population_source(ws: Workspace, layer: str) -> str | None:
+def source_layer(ws: Workspace, layer: str) -> str | None:
     """The layer whose population feeds ``layer``: itself or the nearest finer one."""
     tables = set(ws.tables())
     keys = filled_layers(ws)
@@ -32,7 +32,7 @@ def _population_source(ws: Workspace, layer: str) -> str | None:
     return None
 
 
-def _code_map(ws: Workspace, finer: str, coarser: str) -> pd.Series:
+def code_map(ws: Workspace, finer: str, coarser: str) -> pd.Series:
     """Map each ``finer`` area code to its ancestor's code on ``coarser``."""
     keys = filled_layers(ws)
     chain = keys[keys.index(coarser) + 1: keys.index(finer) + 1]
@@ -76,11 +76,11 @@ def _layer_counts(ws: Workspace, layer: str, rate_base: str = "total") -> pd.Dat
     codes = ws.read_attributes(layer, ["code"])["code"]
     cols = ["population", "pop65", "pop75", "households", "aging_rate", "late_aging_rate",
             "missing"]
-    source = _population_source(ws, layer)
+    source = source_layer(ws, layer)
     if source is None:
         return pd.DataFrame(np.nan, index=pd.Index(codes, name="code"), columns=cols)
     pop = ws.read_table(table_name(source))
-    target = pop["code"] if source == layer else pop["code"].map(_code_map(ws, source, layer))
+    target = pop["code"] if source == layer else pop["code"].map(code_map(ws, source, layer))
     pop = pop.assign(target=target.to_numpy())
     # Rates only over rows where both counts are known: a suppressed 65+ must not lower the
     # rate of the area it sums into.

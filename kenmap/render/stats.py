@@ -9,6 +9,7 @@ import pandas as pd
 from kenmap.errors import KenmapError
 from kenmap.layers.hierarchy import parent_layer
 from kenmap.model.catalogue import catalogue_of
+from kenmap.people.indicators import extra_figures, field_label
 from kenmap.people.stats import (
     COMPARED,
     RATE_BASES,
@@ -31,18 +32,36 @@ def short_label(key: str, label: str) -> str:
     return SHORT_LABELS.get(key, label)
 
 
-def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total") -> str:
+def _extra_text(name: str, value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if name.endswith("_rate"):
+        return fmt_rate(value)
+    if name in ("support_ratio", "persons_per_household"):
+        return f"{float(str(value)):.2f}"
+    return fmt_count(value)
+
+
+def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total",
+                 fields: list[str] | None = None) -> str:
     """The stats of ``layer`` in the requested format; every form says which denominator
-    高齢化率 uses (``rate_base``)."""
+    高齢化率 uses (``rate_base``). ``fields`` adds derived figures and indicators."""
     stats = layer_stats(ws, layer, rate_base)
     viewed = ws.get("viewed_as_of")
+    extra, extra_notes = extra_figures(ws, layer, fields) if fields else (pd.DataFrame(), [])
+    extra = extra.reindex(stats["code"])
+    extra_names = list(extra.columns)
     if fmt == "json":
         total = records(pd.DataFrame([total_row(stats)]))[0]
         return json.dumps({"layer": layer, "label": ws.scheme.layer(layer).label,
                            **({"as_of": viewed, "hubs_as_of": "current"} if viewed else {}),
                            "population_source": ws.get("population", {}),
                            "rate_base": rate_base, "rate_note": RATE_BASES[rate_base],
-                           "areas": records(stats), "total": total},
+                           **({"fields": {n: field_label(ws, n) for n in extra_names},
+                               "field_notes": extra_notes} if fields else {}),
+                           "areas": [{**rec, **{n: _plain(extra.iloc[i][n]) for n in extra_names}}
+                                     for i, rec in enumerate(records(stats))],
+                           "total": total},
                           ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
         rows = records(stats)
@@ -52,7 +71,10 @@ def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total") 
                 frame[col] = None
         frame["hubs"] = frame["hubs"].map(lambda h: json.dumps(h, ensure_ascii=False))
         cols = STAT_FIELDS + (["missing"] if "missing" in frame.columns else [])
-        return excel_csv(frame[cols])
+        frame = frame[cols]
+        for name in extra_names:
+            frame[name] = extra[name].to_numpy()
+        return excel_csv(frame)
     if fmt != "table":
         raise KenmapError(f"形式「{fmt}」は使えません（table, csv, json のいずれか）",
                           field="--format")
@@ -68,6 +90,7 @@ def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total") 
             "面積km²", "拠点"]
     if upper is not None:
         head.append(f"{ws.scheme.layer(upper).label}の高齢化率")
+    head += [field_label(ws, n) for n in extra_names]
     source = population_source(ws.get("population", {}), lambda k: ws.scheme.layer(k).label)
     lines = [f"{label}（{layer}） {len(stats)} 区域   {source}", ""]
     table = []
@@ -89,18 +112,27 @@ def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total") 
             cells[1] += f" (秘匿・不明 {rec['missing']})"
         return cells
 
-    for rec in stats.to_dict(orient="records"):
-        table.append(row(rec))
+    for i, rec in enumerate(stats.to_dict(orient="records")):
+        table.append(row(rec) + [_extra_text(n, extra.iloc[i][n]) for n in extra_names])
     total = total_row(stats)
     total_cells = row(total)
     if upper is not None:
         total_cells[-1] = ""
-    lines += text_table(head, table, set(range(2, 9)), footer=[total_cells])
+    total_cells += [""] * len(extra_names)
+    numeric = set(range(2, 9)) | set(range(len(head) - len(extra_names), len(head)))
+    lines += text_table(head, table, numeric, footer=[total_cells])
+    lines += extra_notes
     lines.append(RATE_BASES[rate_base])
     if viewed:
         lines.append(f"人口は {viewed} 時点。拠点の数は今の拠点です（拠点に開設日・廃止日がない"
                      "ため、その時点の拠点は数えられません）")
     return "\n".join(lines) + "\n"
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def _signed(value: object, rate: bool = False) -> str:
