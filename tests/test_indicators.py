@@ -119,3 +119,27 @@ def test_bad_indicator_tables_change_nothing(run, demo_copy_ws: Path, tmp_path: 
     assert digest(demo_copy_ws) == state
     unknown = run("stats", demo_copy_ws, "--layer", "chiku", "--fields", "nothing")
     assert unknown.code == 2 and "指標「nothing」はありません" in unknown.err
+
+
+def test_map_coloured_by_an_indicator(run, demo_copy_ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert _import(run, demo_copy_ws, _table(demo_copy_ws, tmp_path), "--source",
+                   "民生委員調査（架空）").code == 0
+    out = tmp_path / "chiku.html"
+    result = run("map", demo_copy_ws, "--layer", "chiku", "--indicator", "hitorigurashi",
+                 "--out", out)
+    assert result.code == 0, result.err
+    page = out.read_text(encoding="utf-8")
+    assert "一人暮らし高齢者率（÷65歳以上）（%）" in page  # the legend's title
+    assert "一人暮らし高齢者: 民生委員調査（架空）" in page  # its source
+    assert "window.kmHasGaps = true" in page
+    data = _stats(run, demo_copy_ws, "chiku", "hitorigurashi")
+    first = data["areas"][0]
+    # Each area's row carries the indicator as the tooltip shows it.
+    assert f'"{first["hitorigurashi_rate"]:.1f}%"' in page
+    plain = tmp_path / "plain.html"
+    assert run("map", demo_copy_ws, "--layer", "chiku", "--out", plain).code == 0
+    assert "高齢化率（65歳以上の割合）" in plain.read_text(encoding="utf-8")
+    finer = run("map", demo_copy_ws, "--layer", "tonarikinjo", "--indicator", "hitorigurashi",
+                "--out", tmp_path / "x.html")
+    assert finer.code == 2 and "示せません" in finer.err
+    assert not (tmp_path / "x.html").exists()

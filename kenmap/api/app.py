@@ -8,6 +8,7 @@ without holding a worker thread. Siting runs as a heavy job in a child process w
 import asyncio
 import hmac
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -108,6 +109,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if figures is not None:  # its interpreter starts while the server takes requests
+            threading.Thread(target=figures.warm, daemon=True).start()
         yield
         jobs.stop_all()  # SIGTERM: running heavy jobs are killed, not waited for
         if figures:
@@ -156,8 +159,10 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                                               limiter=write_slots)
 
     def figure(key: Any) -> bytes:
-        """Compute the answer ``key`` (in the figure process when there is one)."""
-        if figures is None:
+        """Compute the answer ``key`` (in the figure process when there is one; the list of
+        layers and of hubs are cheap and answered here)."""
+        kind = key if isinstance(key, str) else key[0]
+        if figures is None or kind in ("layers", "hubs"):
             return views.encoded(key, views.compute_for(key))
         state, body = figures.answer(path, key)
         views.store(key, state, body)

@@ -104,6 +104,11 @@ class Worker:
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
 
+    def warm(self) -> None:
+        """Start the worker process now, so the first question does not wait for it."""
+        with self._slot:
+            self._worker_conn()
+
     def _worker_conn(self) -> Connection:
         if self._process is None or not self._process.is_alive() or self._conn is None:
             self._retire()

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import Detour, WsArg, layer_key, type_key
+from kenmap.cli.options import AsOf, Detour, WsArg, at_date, layer_key, type_key
 from kenmap.errors import KenmapError
 from kenmap.model import settings
 
@@ -27,6 +27,9 @@ def map_cmd(
     out: Annotated[Optional[Path], typer.Option(help="HTML file, or folder with --all.")] = None,
     png: Annotated[Optional[Path], typer.Option(help="Also write a printable PNG.")] = None,
     pdf: Annotated[Optional[Path], typer.Option(help="Also write a printable PDF.")] = None,
+    indicator: Annotated[Optional[str], typer.Option(
+        help="Colour the areas by this imported indicator instead of 高齢化率.")] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Write Folium map pages that work offline, and printable PNG/PDF."""
     from kenmap.maps.page import MapOptions
@@ -34,11 +37,11 @@ def map_cmd(
     from kenmap.maps.printable import render_print
     from kenmap.workspace import Workspace
 
-    ws = Workspace.open(workspace)
+    ws = at_date(Workspace.open(workspace), as_of)
     layer, hub_type = layer_key(ws, layer), type_key(ws, hub_type)
     site_result = _read_siting(siting) if siting else None
     options = MapOptions(hub_type=hub_type, radius=radius, tiles=tiles, detour=detour,
-                         siting=site_result)
+                         siting=site_result, indicator=indicator)
     if all_layers:
         folder = out or Path("maps")
         result = write_all_pages(ws, options, folder)

@@ -141,11 +141,13 @@ class TopoAreas(JSCSSMixin, MacroElement):
   var topo = {{ this.topo_json }};
   function fc(v) { return v === null ? '—' : v.toLocaleString('en-US'); }
   function fr(v) { return v === null ? '—' : v.toFixed(1) + '%'; }
-  // Rows [name, parent, population, 65+, rate, late rate, hubs, class, reach, reason].
+  // Rows [name, parent, population, 65+, rate, late rate, hubs, class, reach, reason,
+  // indicator text]; reach and reason only when the page has gaps (window.kmHasGaps).
   var P = {{ this.props_json }}.map(function(a) {
     var o = {n: a[0], pc: a[1], p: fc(a[2]), o: fc(a[3]), r: fr(a[4]), l: fr(a[5]), h: a[6],
              k: a[7]};
-    if (a.length > 8) { o.q = fr(a[8]); if (a[9] !== null) { o.g = a[9]; } }
+    if (window.kmHasGaps && a.length > 8) { o.q = fr(a[8]); if (a[9] !== null) { o.g = a[9]; } }
+    if (a.length > 10) { o.x = a[10]; }
     return o;
   });
   var colours = {{ this.colours_json }};

@@ -8,6 +8,7 @@ from typing import Any
 
 import folium
 import numpy as np
+import pandas as pd
 from folium.plugins import MarkerCluster
 
 from kenmap.access.gaps import gap_table
@@ -58,6 +59,7 @@ class MapOptions:
     tiles: str = "none"
     detour: float = DEFAULT_DETOUR
     siting: dict[str, Any] | None = None
+    indicator: str | None = None  # colour by an imported indicator instead of 高齢化率
 
 
 def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict[str, Any]]:
@@ -86,7 +88,8 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     except KenmapError:
         gaps = None  # no population yet: the map still shows areas and hubs
 
-    rates = stats["aging_rate"].reindex(areas["code"]).to_numpy(dtype=float)
+    shade = _shading(ws, layer, top, options.indicator, stats, city_stats)
+    rates = shade.values.reindex(areas["code"]).to_numpy(dtype=float)
     bins = natural_breaks(rates)
     colours = [colour_of(i, len(bins)) for i in range(len(bins))] + [colour_of(-1, len(bins))]
     props: list[list[Any]] = []
@@ -96,7 +99,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
         hubs = row["hubs"] if isinstance(row["hubs"], dict) else {}
         hub_text = " ".join(f"{catalogue.types[k].label if k in catalogue.types else k} {n}"
                             for k, n in sorted(hubs.items())) or "なし"
-        cls = class_of(row["aging_rate"], bins)
+        cls = class_of(shade.values.get(code), bins)
         gap = gaps.loc[code] if gaps is not None and code in gaps.index else None
         # A compact row per area (numbers, not formatted text): the page formats them. Six
         # thousand areas' figures then take a fifth of what labelled, formatted fields would.
@@ -109,6 +112,9 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
             prop += [_number(gap["reach_rate"], 1),
                      reasons.setdefault(str(gap["reason"]), len(reasons))
                      if gap["lacking"] else None]
+        if options.indicator:
+            prop += [None, None] if gap is None else []
+            prop.append(shade.text(shade.values.get(code)))
         props.append(prop)
 
     # Geometry: simplify the areas as a coverage in metres, derive the parents from the
@@ -136,18 +142,20 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
         folium.TileLayer("OpenStreetMap", name="背景地図（OpenStreetMap）").add_to(fmap)
 
     outline = folium.FeatureGroup(name=esc(f"{city_name}の輪郭"), control=False).add_to(fmap)
-    choropleth = folium.FeatureGroup(name=esc(f"高齢化率（{layer_def.label}）")).add_to(fmap)
+    choropleth = folium.FeatureGroup(name=esc(f"{shade.label}（{layer_def.label}）")
+                                     ).add_to(fmap)
     parent_group = None
     if upper is not None:
         parent_group = folium.FeatureGroup(name=esc(f"{scheme.layer(upper).label}の境界"))
     profile_js = _profile_js(parent_stats, upper and scheme.layer(upper).label, city_stats,
-                             city_name, f"{type_def.label}の圏内率")
+                             city_name, f"{type_def.label}の圏内率", shade.label)
     areas_js = TopoAreas(topo, props, colours, target=choropleth.get_name(),
                          outline=outline.get_name(),
                          parents=parent_group.get_name() if parent_group else None,
                          each=profile_js)
     fmap.get_root().header.add_child(folium.Element(  # type: ignore[attr-defined]
         f"<script>window.kmReasons = {script_json(list(reasons))};"
+        f"window.kmHasGaps = {'true' if gaps is not None else 'false'};"
         "function kmEsc(s) { return String(s).replace(/[&<>\"]/g, function(c) {"
         " return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '\"': '&quot;'}[c]; }); }"
         "</script>"))
@@ -170,17 +178,17 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
         _add_siting(fmap, ws, options.siting)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    title = (f"{city_name} {layer_def.label}別の高齢化率と{type_def.label}"
+    title = (f"{city_name} {layer_def.label}別の{shade.label}と{type_def.label}"
              + (f"（徒歩{options.radius:.0f}m圏）" if options.radius else ""))
     root = fmap.get_root()
     root.header.add_child(folium.Element(LEGEND_CSS))  # type: ignore[attr-defined]
     root.html.add_child(folium.Element(  # type: ignore[attr-defined]
         f'<div class="km-title">{esc(title)}</div><div class="km-north">N ↑</div>'
         + HATCH_SVG
-        + legend_html(bins=bins, city_rate=city_stats["aging_rate"]
-                      if not _nan(city_stats["aging_rate"]) else None,
+        + legend_html(bins=bins, city_rate=shade.city,
                       city_name=city_name, gap_label=gap_label, hub_rows=hub_rows,
-                      sources=[*source_lines(ws), RATE_BASES["total"]], reach=reach)))
+                      sources=[*source_lines(ws), *shade.notes], reach=reach,
+                      title=shade.legend, unit=shade.unit)))
     root.title = esc(title)  # type: ignore[attr-defined]
     page = unescape_unicode(inline_assets(fmap.get_root().render()))
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
@@ -190,6 +198,49 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
              sum(1 for p in props if len(p) > 9 and p[9] is not None),
              "bytes": len(page.encode()), "title": title}
     return page, facts
+
+
+@dataclass
+class Shading:
+    """What the areas are coloured by: 高齢化率, or an indicator (``map --indicator``)."""
+
+    values: pd.Series  # by area code
+    label: str
+    legend: str
+    unit: str
+    city: float | None
+    notes: list[str]
+
+    def text(self, value: Any) -> str:
+        if _nan(value):
+            return "—"
+        return f"{float(value):.1f}%" if self.unit == "%" else f"{float(value):,.0f}{self.unit}"
+
+
+def _shading(ws: Workspace, layer: str, top: str, indicator: str | None, stats: Any,
+             city_stats: dict[str, Any]) -> Shading:
+    """高齢化率 by default; with ``indicator``, its rate where it has a denominator, else its
+    count or published rate, classed the same way, with the city's own value marked."""
+    if indicator is None:
+        city = city_stats["aging_rate"]
+        return Shading(stats["aging_rate"], "高齢化率", "高齢化率（65歳以上の割合）", "%",
+                       None if _nan(city) else float(city), [RATE_BASES["total"]])
+    from kenmap.people.indicators import field_label, indicator_figures, indicator_info
+
+    info = indicator_info(ws, indicator)
+    column = f"{indicator}_rate" if info.get("per") else indicator
+    figures, note = indicator_figures(ws, layer, indicator)
+    if figures[column].isna().all():
+        raise KenmapError(note or f"{info['label']}の値がこのレイヤにありません",
+                          field="--indicator")
+    city_figures, _ = indicator_figures(ws, top, indicator)
+    whole: Any = city_figures[column].iloc[0] if len(city_figures) == 1 else None
+    unit = "%" if info.get("per") or info["kind"] == "rate" else str(info.get("unit") or "")
+    label = field_label(ws, column)
+    source = f"{info['label']}: {info.get('source') or info.get('file')}" + (
+        f"（基準日 {info['as_of']}）" if info.get("as_of") else "")
+    return Shading(figures[column], label, label + (f"（{unit}）" if unit else ""), unit,
+                   None if _nan(whole) else float(whole), [source, *([note] if note else [])])
 
 
 def _number(value: Any, digits: int) -> float | int | None:
@@ -204,7 +255,7 @@ def _nan(value: Any) -> bool:
 
 
 def _profile_js(parent_stats: Any, parent_label: str | None, city: dict[str, Any],
-                city_name: str, reach_label: str) -> str:
+                city_name: str, reach_label: str, extra_label: str = "") -> str:
     """onEachFeature: a click opens the area's profile next to its parent's and the city's."""
     parents = {}
     if parent_stats is not None:
@@ -226,6 +277,10 @@ def _profile_js(parent_stats: Any, parent_label: str | None, city: dict[str, Any
     }}
     if (p.g !== undefined) {{
       tip += '<tr><th>不足</th><td>' + kmEsc(window.kmReasons[p.g]) + '</td></tr>';
+    }}
+    if (p.x !== undefined) {{
+      tip += '<tr><th>' + kmEsc({script_json(extra_label)}) + '</th><td>' + kmEsc(p.x) +
+        '</td></tr>';
     }}
     return tip + '</table>';
   }},

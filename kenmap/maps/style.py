@@ -89,19 +89,20 @@ def _span(colour: str, text: str, status: str) -> str:
 
 def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
                 gap_label: str | None, hub_rows: list[tuple[str, str, str]],
-                sources: list[str], reach: str | None) -> str:
+                sources: list[str], reach: str | None,
+                title: str = "高齢化率（65歳以上の割合）", unit: str = "%") -> str:
     """The map's legend, in Japanese, with the city's own rate marked."""
     rows = []
     lower = None
     for i, upper in enumerate(bins):
         colour = colour_of(i, len(bins))
-        label = f"{upper:.1f}%" if lower is None else f"{lower:.1f}–{upper:.1f}%"
-        if lower is None:
-            label = f"〜{upper:.1f}%"
+        digits = 1 if unit == "%" else 0
+        label = f"{lower:,.{digits}f}–{upper:,.{digits}f}{unit}" if lower is not None \
+            else f"〜{upper:,.{digits}f}{unit}"
         mark = ""
         if city_rate is not None and class_of(city_rate, bins) == i:
             mark = (f' <b class="km-city-rate">◀ {esc(city_name)} '
-                    f"{city_rate:.1f}%</b>")
+                    f"{city_rate:,.{digits}f}{esc(unit)}</b>")
         rows.append(f'<div><i style="background:{colour}"></i>{label}{mark}</div>')
         lower = upper
     rows.append(f'<div><i style="background:{NO_DATA}"></i>不明・人口なし</div>')
@@ -116,8 +117,8 @@ def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
     if reach:
         rows.append(f"<div>◯ {esc(reach)}</div>")
     return (
-        '<div id="km-legend" class="km-legend"><div class="km-legend-title">高齢化率'
-        "（65歳以上の割合）</div>" + "".join(rows)
+        '<div id="km-legend" class="km-legend"><div class="km-legend-title">'
+        + esc(title) + "</div>" + "".join(rows)
         + '<div class="km-source">' + "<br>".join(esc(line) for line in sources)
         + "</div></div>"
     )
