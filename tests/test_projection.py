@@ -138,6 +138,14 @@ def test_bad_projection_requests_change_nothing(run, two_dates: Path, tmp_path: 
     assert digest(two_dates) == state
 
 
-def test_one_date_is_not_enough(run, demo_copy_ws: Path) -> None:  # type: ignore[no-untyped-def]
-    result = run("project", demo_copy_ws, "--to", "2040")
+def test_one_date_is_not_enough(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kenmap.demo import DEMO_CITY
+
+    ws = tmp_path / "one.gpkg"
+    assert run("init", ws).code == 0
+    assert run("import", "areas", ws, DEMO_CITY, "--layer", "tonarikinjo", "--code-field",
+               "tonarikinjo_code", "--name-field", "tonarikinjo_name").code == 0
+    assert run("import", "population", ws, DEMO_POPULATION, "--layer", "tonarikinjo",
+               "--code-field", "隣近所コード", "--as-of", "2025-10-01").code == 0
+    result = run("project", ws, "--to", "2040")
     assert result.code == 2 and "1時点しかありません" in result.err

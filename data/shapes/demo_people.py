@@ -150,13 +150,82 @@ def hubs(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return out
 
 
+#: Cohort change ratios 2020→2025 by the band reached in 2025 (5–9 … 100+): young adults
+#: leave for the cities, a few return with children, the old die.
+CHANGE = np.array([0.98, 0.99, 0.93, 0.62, 0.86, 1.02, 1.01, 1.0, 0.99, 0.99, 0.98, 0.97,
+                   0.96, 0.94, 0.91, 0.86, 0.77, 0.62, 0.45, 0.28])
+
+
+def population_five_years_before(pop: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The same 隣近所 five years earlier (2020), as the change ratios above would leave them:
+    each 2020 cohort is the 2025 band above it ÷ its ratio, with noise; households scaled."""
+    cells = pop[BANDS].replace({"-": 0})
+    suppressed = cells.eq("X").any(axis=1).to_numpy()
+    later = cells.mask(cells.eq("X"), 0).astype(int).to_numpy()
+    earlier = np.zeros_like(later)
+    earlier[:, :-1] = np.round(later[:, 1:] / CHANGE * rng.normal(1, 0.04, later[:, 1:].shape))
+    earlier = np.maximum(earlier, 0)
+    totals = earlier.sum(axis=1)
+    table = pd.DataFrame({"隣近所コード": pop["隣近所コード"], "隣近所名": pop["隣近所名"],
+                          "世帯数": np.maximum(np.round(pop["世帯数"].to_numpy() * totals
+                                                     / np.maximum(later.sum(axis=1), 1)),
+                                            np.minimum(totals, 1)).astype(int),
+                          "総数": totals})
+    out = pd.DataFrame(earlier, columns=BANDS).astype(object)
+    out[out == 0] = "-"
+    out.iloc[np.flatnonzero(suppressed)] = "X"
+    table.loc[suppressed, "総数"] = pop.loc[suppressed, "総数"].to_numpy()
+    return pd.concat([table.reset_index(drop=True), out], axis=1)
+
+
+def indicators(frame: gpd.GeoDataFrame, pop: pd.DataFrame, rng: np.random.Generator
+               ) -> pd.DataFrame:
+    """Per 行政区: 一人暮らし高齢者 and 要介護認定者 (counts of the 65+), 民生委員 (people)."""
+    cells = pop[BANDS].replace({"-": 0}).mask(pop[BANDS].eq("X"), 0).astype(int)
+    old = cells[BANDS[13:]].sum(axis=1).to_numpy()
+    by = pd.DataFrame({"code": frame["gyoseiku_code"].to_numpy(),
+                       "name": frame["gyoseiku_name"].to_numpy(), "old": old})
+    grouped = by.groupby("code", sort=True).agg(name=("name", "first"), old=("old", "sum"))
+    alone_rate = np.clip(rng.normal(0.2, 0.05, len(grouped)), 0.05, 0.45)
+    care_rate = np.clip(rng.normal(0.18, 0.03, len(grouped)), 0.08, 0.3)
+    return pd.DataFrame({
+        "行政区コード": grouped.index, "行政区名": grouped["name"].to_numpy(),
+        "一人暮らし高齢者": rng.binomial(grouped["old"].to_numpy(), alone_rate),
+        "要介護認定者": rng.binomial(grouped["old"].to_numpy(), care_rate),
+        "民生委員": np.maximum(1, np.round(grouped["old"].to_numpy() / 120)).astype(int)})
+
+
+def opening_dates(hub: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+    """開設日 of the existing hubs: サロン opened over the last ten years (83 of them since
+    2021), centres long before; planned and candidate hubs have none."""
+    dates = []
+    for kind, status in zip(hub["type"], hub["status"]):
+        if status != "existing":
+            dates.append("")
+        elif kind == "salon":
+            year = int(rng.choice(np.arange(2012, 2026), p=np.r_[np.full(9, 0.7 / 9),
+                                                                  np.full(5, 0.3 / 5)]))
+            dates.append(f"{year}-{int(rng.integers(4, 13)):02d}-01")
+        else:
+            dates.append(f"{int(rng.integers(1995, 2012))}-04-01")
+    return pd.Series(dates, index=hub.index)
+
+
 def write_people(frame: gpd.GeoDataFrame, folder: Path, seed: int) -> None:
-    """Write demo_population.csv (cp932) and demo_hubs.csv (UTF-8 with BOM)."""
+    """Write demo_population.csv and demo_population_2020.csv (cp932), demo_hubs.csv (UTF-8
+    with BOM) and demo_indicators.csv (UTF-8)."""
     rng = np.random.default_rng(seed + 1)
     pop = population(frame, rng)
     pop.to_csv(folder / "demo_population.csv", index=False, encoding="cp932",
                lineterminator="\r\n")
     hub = hubs(frame, rng)
+    more = np.random.default_rng(seed + 2)  # a stream of its own: the files above stay as they were
+    hub["開設日"] = opening_dates(hub, more)
     hub.to_csv(folder / "demo_hubs.csv", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    population_five_years_before(pop, more).to_csv(
+        folder / "demo_population_2020.csv", index=False, encoding="cp932",
+        lineterminator="\r\n")
+    indicators(frame, pop, more).to_csv(folder / "demo_indicators.csv", index=False,
+                                        encoding="utf-8", lineterminator="\n")
     print(f"wrote {len(pop)} population rows ({pop['総数'].sum():,} residents) and "
           f"{len(hub)} hubs: {hub['type'].value_counts().to_dict()}")

@@ -29,8 +29,9 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str =
     from kenmap.layers.validate import validate
     from kenmap.maps.page import MapOptions
     from kenmap.maps.pages import write_all_pages
+    from kenmap.people.snapshots import as_of
     from kenmap.render.gaps import render_coverage
-    from kenmap.render.stats import render_stats
+    from kenmap.render.stats import render_compare, render_stats
 
     path = out / "demo.gpkg"
     echo(f"デモ市 {CITY_NAME} を {path} に作成しています（SYNTHETIC: 架空のデータで、実在の場所では"
@@ -43,6 +44,8 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str =
                       f"エラー {len(result.errors)} 件"))
     echo("")
     echo(render_stats(ws, "kyushicho", "table"))
+    echo(render_compare(ws, as_of(ws, "2020"), "kyushicho", "table", "total", "2025", "2020"))
+    echo(render_stats(as_of(ws, "2040"), "kyushicho", "table"))
     echo(render_coverage(ws, coverage(ws), "table"))
     pages = write_all_pages(ws, MapOptions(), out / "maps")
     echo(f"地図（オフラインで開けます、レイヤごとに1ページ）: {pages['index']}")

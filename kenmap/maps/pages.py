@@ -77,15 +77,22 @@ def index_entries(ws: Workspace, options: MapOptions, href: Callable[[str], str]
     return entries
 
 
-def index_html(ws: Workspace, entries: list[dict[str, Any]]) -> str:
+def index_html(ws: Workspace, entries: list[dict[str, Any]],
+               more: list[dict[str, Any]] | None = None) -> str:
     """An index page linking every layer's page, from 市 down to the finest layer, each with
-    the hub type its gaps are counted for."""
+    the hub type its gaps are counted for; ``more`` lists the plan-period pages (projection,
+    indicators) below."""
     def line(e: dict[str, Any]) -> str:
         lacking = "—（人口が未登録）" if e["lacking"] is None else f"{e['lacking']}"
         return (f'<li><a href="{esc(e["href"])}">{esc(e["label"])}</a>'
                 f'（{e["areas"]} 区域、<span class="km-index-type">{esc(e["hub_label"])}</span>'
                 f'の不足 <span class="km-index-lacking">{lacking}</span>）</li>')
     items = "\n".join(line(e) for e in entries)
+    extra = ""
+    if more:
+        extra = ("<h2>計画期間と指標</h2><ul>\n" + "\n".join(
+            f'<li><a href="{esc(e["href"])}">{esc(e["label"])}</a></li>' for e in more)
+            + "\n</ul>")
     city = ws.read_attributes(filled_layers(ws)[0])["name"]
     name = esc(str(city.iloc[0])) if len(city) == 1 else "市"
     return f"""<!DOCTYPE html>
@@ -94,7 +101,7 @@ def index_html(ws: Workspace, entries: list[dict[str, Any]]) -> str:
 li{{margin:.3em 0}}</style></head>
 <body><h1>{name} 圏域地図</h1><ol>
 {items}
-</ol><p>「不足」は、行ごとに書いた種類の拠点がない（または届く範囲が足りない）区域の数です。
+</ol>{extra}<p>「不足」は、行ごとに書いた種類の拠点がない（または届く範囲が足りない）区域の数です。
 各ページはインターネットに接続せずに開けます。</p></body></html>
 """
 
@@ -111,5 +118,39 @@ def write_all_pages(ws: Workspace, options: MapOptions, folder: Path) -> dict[st
         page_options = MapOptions(**{**options.__dict__, "hub_type": entry["hub_type"]})
         pages.append(write_layer_page(ws, entry["key"], page_options,
                                       folder / f"{entry['key']}.html"))
-    write_atomic(folder / "index.html", index_html(ws, entries).encode("utf-8"))
+    more = []
+    for extra in plan_pages(ws):
+        view = extra.pop("workspace")
+        page_options = MapOptions(**{**options.__dict__, "hub_type": None, **extra["options"]})
+        name = f"{extra['key']}.html"
+        pages.append(write_layer_page(view, extra["layer"], page_options, folder / name))
+        more.append({"href": name, "label": extra["label"]})
+    write_atomic(folder / "index.html", index_html(ws, entries, more).encode("utf-8"))
     return {"index": str(folder / "index.html"), "pages": pages}
+
+
+def plan_pages(ws: Workspace) -> list[dict[str, Any]]:
+    """The pages of the plan period the workspace can draw: the last projected year (推計) on
+    the layer above the finest, and every indicator on its own layer."""
+    from kenmap.layers.hierarchy import default_layer
+    from kenmap.people.indicators import INDICATORS, field_label
+    from kenmap.people.snapshots import SNAPSHOTS, as_of
+
+    out: list[dict[str, Any]] = []
+    if not filled_layers(ws):
+        return out
+    estimates = sorted({d for dates in (ws.get(SNAPSHOTS, {}) or {}).values()
+                        for d, facts in dates.items() if facts.get("estimate")})
+    if estimates:
+        layer = default_layer(ws)
+        year = estimates[-1][:4]
+        out.append({"key": f"{layer}_{year}", "layer": layer, "workspace": as_of(ws, year),
+                    "options": {}, "label": f"{year}年の推計人口（{ws.scheme.layer(layer).label}、"
+                                            "コーホート変化率法）"})
+    for key, info in (ws.get(INDICATORS, {}) or {}).items():
+        column = f"{key}_rate" if info.get("per") else key
+        where = ws.scheme.layer(info["layer"]).label
+        out.append({"key": f"{info['layer']}_{key}", "layer": info["layer"], "workspace": ws,
+                    "options": {"indicator": key},
+                    "label": f"{field_label(ws, column)}（{where}）"})
+    return out

@@ -414,11 +414,15 @@ class Workspace:
 
     def write_table(self, name: str, frame: pd.DataFrame) -> None:
         """Replace a non-spatial or point table. Call inside :meth:`transaction`."""
+        import geopandas as gpd
         import pyogrio
 
         self._require_tx()
-        pyogrio.write_dataframe(frame, self.path, layer=name, driver="GPKG")
-        import geopandas as gpd
+        # Attribute tables through Arrow (about 3× faster for a country's population); columns
+        # Arrow cannot type (all empty) go the classic way.
+        plain = not isinstance(frame, gpd.GeoDataFrame) and not any(
+            frame[c].dtype == object and frame[c].isna().all() for c in frame.columns)
+        pyogrio.write_dataframe(frame, self.path, layer=name, driver="GPKG", use_arrow=plain)
 
         kind = None
         if isinstance(frame, gpd.GeoDataFrame):
