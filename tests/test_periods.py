@@ -166,3 +166,53 @@ def test_bad_hub_dates_are_refused(run, demo_copy_ws: Path, tmp_path: Path,  # t
     assert result.code == 2 and needle in result.err
     assert "salons.csv" in result.err and "3行目" in result.err
     assert digest(demo_copy_ws) == state
+
+
+def test_a_hubs_history_with_dates(demo_copy_ws: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from kenmap.api.app import create_app
+
+    auth = {"Authorization": "Bearer periods-token-0123456789"}
+    with TestClient(create_app(demo_copy_ws, token="periods-token-0123456789")) as c:
+        hub = c.get("/api/hubs?type=salon").json()["features"][0]["properties"]
+        first = c.patch(f"/api/hubs/{hub['id']}", headers=auth,
+                        json={"version": hub["version"], "closed": "令和8年3月31日"})
+        assert first.status_code == 200, first.text
+        assert first.json()["closed"] == "2026-03-31"
+        bad = c.patch(f"/api/hubs/{hub['id']}", headers=auth,
+                      json={"version": hub["version"] + 1, "opened": "いつか"})
+        assert bad.status_code == 400 and bad.json()["field"] == "opened"
+        second = c.patch(f"/api/hubs/{hub['id']}", headers=auth,
+                         json={"version": hub["version"] + 1, "name": "改名サロン"})
+        assert second.status_code == 200
+        history = c.get(f"/api/hubs/{hub['id']}/history").json()
+        assert [h["action"] for h in history] == ["update hub", "update hub"]
+        assert history[0]["changes"] == {"closed": [hub["closed"], "2026-03-31"]}
+        assert history[1]["changes"] == {"name": [hub["name"], "改名サロン"]}
+        assert history[1]["version"] == hub["version"] + 2
+        assert c.get("/api/hubs/999999/history").status_code == 404
+
+
+def test_gaps_and_map_compare_with_the_earlier_date(run, demo_copy_ws: Path,  # type: ignore[no-untyped-def]
+                                                    tmp_path: Path) -> None:
+    now = json.loads(run("gaps", demo_copy_ws, "--layer", "gyoseiku", "--hub-type", "salon",
+                         "--format", "json").out)
+    then = json.loads(run("gaps", demo_copy_ws, "--layer", "gyoseiku", "--hub-type", "salon",
+                          "--as-of", "2020", "--format", "json").out)
+    compared = json.loads(run("gaps", demo_copy_ws, "--layer", "gyoseiku", "--hub-type",
+                              "salon", "--compare", "2020", "--format", "json").out)
+    was = {a["code"]: a["lacking"] for a in then["areas"]}
+    assert compared["lacking"] == {"then": sum(was.values()),
+                                   "now": sum(a["lacking"] for a in now["areas"])}
+    # The demo's サロン opened since 2020 close gaps: fewer 行政区 lack one now.
+    assert compared["lacking"]["now"] < compared["lacking"]["then"]
+    for area in compared["areas"]:
+        assert area["lacking_then"] == was[area["code"]]
+        if area["lacking_then"] and not area["lacking"]:
+            assert area["change"] == "解消"
+    page = tmp_path / "change.html"
+    result = run("map", demo_copy_ws, "--layer", "gyoseiku", "--compare", "2020", "--out", page)
+    assert result.code == 0, result.err
+    text = page.read_text(encoding="utf-8")
+    assert "高齢化率の変化（2020→）" in text and "2020 より後に開設した拠点: サロン" in text

@@ -35,7 +35,7 @@ from kenmap.api.jobs import Figures, HeavyJobs
 from kenmap.api.uploads import saved_upload
 from kenmap.api.views import Views
 from kenmap.errors import AccessError, AuthenticationError
-from kenmap.hubs.edits import add_hub, delete_hub, update_hub
+from kenmap.hubs.edits import add_hub, delete_hub, hub_history, update_hub
 from kenmap.maps.assets import asset_root
 from kenmap.model import settings
 from kenmap.workspace import Workspace
@@ -274,6 +274,14 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     async def hubs(type: HubType | None = None, status: Status | None = None) -> Response:
         """Hubs as GeoJSON points, optionally only those of one type or status."""
         return await json_view(("hubs", type, status))
+
+    @app.get("/api/hubs/{hub_id}/history", responses=ERRORS)
+    async def hub_history_view(hub_id: Annotated[int, PathParam(ge=1, le=2**53)]
+                               ) -> list[dict[str, Any]]:
+        """What happened to one hub, oldest first: added, each change (field: [before,
+        after]) with its version, deleted."""
+        return list(await anyio.to_thread.run_sync(
+            lambda: hub_history(views.workspace(), hub_id)))
 
     @app.post("/api/hubs", status_code=201, responses=ERRORS, dependencies=writer)
     async def create_hub(hub: HubIn) -> dict[str, Any]:

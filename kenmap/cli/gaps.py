@@ -39,15 +39,29 @@ def gaps(
     format: DataFormat = "table",
     out: OutFile = None,
     as_of: AsOf = None,
+    compare: Annotated[Optional[str], typer.Option(
+        help="Compare with this earlier date: areas newly lacking and no longer lacking.")
+    ] = None,
 ) -> None:
     """Areas lacking a hub of a type, and the older residents that leaves out."""
     from kenmap.access.gaps import gap_table
     from kenmap.render.gaps import render_gaps
     from kenmap.workspace import Workspace
 
-    ws = at_date(Workspace.open(workspace), as_of)
+    opened = Workspace.open(workspace)
+    ws = at_date(opened, as_of)
     hub_type = type_key(ws, hub_type) or hub_type
     layer = chosen_layer(ws, layer, hub_type)
     table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,
                       with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell)
+    if compare is not None:
+        from kenmap.people.snapshots import as_of as view_at
+        from kenmap.render.gaps import render_gaps_compare
+
+        then = gap_table(view_at(opened, compare, "--compare"), layer=layer, hub_type=hub_type,
+                         radius=radius, with_planned=with_planned, detour=detour,
+                         min_reach=min_reach, cell=cell)
+        output(render_gaps_compare(ws, table, then, format, as_of or "最新", compare), out,
+               bom=format == "csv")
+        return
     output(render_gaps(ws, table, format), out, bom=format == "csv")

@@ -30,6 +30,8 @@ def map_cmd(
     indicator: Annotated[Optional[str], typer.Option(
         help="Colour the areas by this imported indicator instead of 高齢化率.")] = None,
     as_of: AsOf = None,
+    compare: Annotated[Optional[str], typer.Option(
+        help="Colour the areas by how much 高齢化率 changed since this earlier date.")] = None,
 ) -> None:
     """Write Folium map pages that work offline, and printable PNG/PDF."""
     from kenmap.maps.page import MapOptions
@@ -41,7 +43,8 @@ def map_cmd(
     layer, hub_type = layer_key(ws, layer), type_key(ws, hub_type)
     site_result = _read_siting(siting) if siting else None
     options = MapOptions(hub_type=hub_type, radius=radius, tiles=tiles, detour=detour,
-                         siting=site_result, indicator=indicator)
+                         siting=site_result, indicator=indicator,
+                         compare=compare)
     if all_layers:
         folder = out or Path("maps")
         result = write_all_pages(ws, options, folder)

@@ -172,9 +172,16 @@ def update_hub(ws: Workspace, hub_id: int, version: int | None, changes: dict[st
             values.update(areas)
             xy = (point.x, point.y)
         values["version"] = current + 1
+        have = [k for k in EDITABLE if k in change.columns(HUBS)]
+        cols = ", ".join(f'"{k}"' for k in have)
+        found = change.con.execute(f'SELECT {cols} FROM "{HUBS}" WHERE id = ?', (hub_id,)
+                                   ).fetchone() if have else None
+        before = dict(zip(have, found or []))
         change.update(HUBS, "id", hub_id, values, point=xy)
-        change.log("update hub", id=hub_id, version=current + 1,
-                   fields=sorted(k for k in values if not k.startswith("area_")))
+        changed = {k: [before.get(k), values[k]] for k in EDITABLE
+                   if k in values and before.get(k) != values[k]}
+        change.log("update hub", id=hub_id, version=current + 1, changes=changed,
+                   moved=xy is not None)
     return _record(ws, hub_id)
 
 
@@ -185,3 +192,17 @@ def delete_hub(ws: Workspace, hub_id: int, version: int | None) -> None:
         change.delete(HUBS, "id", hub_id)
         ws.put("next_hub_id", max(_next_id(change), hub_id + 1))
         change.log("delete hub", id=hub_id)
+
+
+def hub_history(ws: Workspace, hub_id: int) -> list[dict[str, Any]]:
+    """What happened to one hub, oldest first: added, each change (field: [before, after],
+    and whether it moved) with its version, deleted."""
+    out = []
+    for entry in ws.read_log(("add hub", "update hub", "delete hub")):
+        details = entry["details"]
+        if int(details.get("id", -1)) == hub_id:
+            out.append({"at": entry["at"], "action": entry["action"],
+                        **{k: v for k, v in details.items() if k != "id"}})
+    if not out and ws.row_where(HUBS, "id", hub_id) is None:
+        raise NotFoundError(f"id {hub_id} の拠点はありません", field="id")
+    return out

@@ -60,6 +60,7 @@ class MapOptions:
     detour: float = DEFAULT_DETOUR
     siting: dict[str, Any] | None = None
     indicator: str | None = None  # colour by an imported indicator instead of 高齢化率
+    compare: str | None = None  # colour by the change of 高齢化率 since this date
 
 
 def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict[str, Any]]:
@@ -88,7 +89,8 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     except KenmapError:
         gaps = None  # no population yet: the map still shows areas and hubs
 
-    shade = _shading(ws, layer, top, options.indicator, stats, city_stats)
+    shade = _changes(ws, layer, top, options.compare, stats, city_stats) if options.compare \
+        else _shading(ws, layer, top, options.indicator, stats, city_stats)
     rates = shade.values.reindex(areas["code"]).to_numpy(dtype=float)
     bins = natural_breaks(rates)
     colours = [colour_of(i, len(bins)) for i in range(len(bins))] + [colour_of(-1, len(bins))]
@@ -214,6 +216,8 @@ class Shading:
     def text(self, value: Any) -> str:
         if _nan(value):
             return "—"
+        if self.unit == "pt":
+            return f"{float(value):+.1f}pt"
         return f"{float(value):.1f}%" if self.unit == "%" else f"{float(value):,.0f}{self.unit}"
 
 
@@ -241,6 +245,33 @@ def _shading(ws: Workspace, layer: str, top: str, indicator: str | None, stats: 
         f"（基準日 {info['as_of']}）" if info.get("as_of") else "")
     return Shading(figures[column], label, label + (f"（{unit}）" if unit else ""), unit,
                    None if _nan(whole) else float(whole), [source, *([note] if note else [])])
+
+
+def _changes(ws: Workspace, layer: str, top: str, since: str, stats: Any,
+             city_stats: dict[str, Any]) -> Shading:
+    """The change of 高齢化率 since ``since`` in points (areas whose rate rose most darkest),
+    and the hubs opened since then."""
+    from kenmap.hubs.table import counting
+    from kenmap.people.snapshots import as_of, period_end
+
+    then = as_of(ws, since, "--compare")
+    before = layer_stats(then, layer).set_index("code")["aging_rate"]
+    change = stats["aging_rate"] - before.reindex(stats.index)
+    city_then = total_row(layer_stats(then, top))["aging_rate"]
+    city = None if _nan(city_stats["aging_rate"]) or _nan(city_then) else \
+        float(city_stats["aging_rate"]) - float(city_then)
+    end = period_end(since, "--compare")
+    hubs = counting(ws.read_points("hubs"), ws) if "hubs" in ws.tables() else None
+    opened: dict[str, int] = {}
+    if hubs is not None and len(hubs) and "opened" in hubs.columns:
+        new = hubs[[isinstance(d, str) and d > end for d in hubs["opened"].tolist()]]
+        opened = {str(k): int(n) for k, n in new["type"].value_counts().items()}
+    catalogue = catalogue_of(ws.get("hub_types"))
+    hub_line = "、".join(f"{catalogue.get(t).label} {n}か所" for t, n in opened.items())
+    notes = [f"高齢化率の変化 = 今の高齢化率 − {since} 時点（ポイント）",
+             f"{since} より後に開設した拠点: {hub_line or 'なし（開設日のある拠点のみ）'}"]
+    label = f"高齢化率の変化（{since}→）"
+    return Shading(change, label, label, "pt", city, notes)
 
 
 def _number(value: Any, digits: int) -> float | int | None:

@@ -96,7 +96,7 @@ def legend_html(*, bins: list[float], city_rate: float | None, city_name: str,
     lower = None
     for i, upper in enumerate(bins):
         colour = colour_of(i, len(bins))
-        digits = 1 if unit == "%" else 0
+        digits = 1 if unit in ("%", "pt") else 0
         label = f"{lower:,.{digits}f}–{upper:,.{digits}f}{unit}" if lower is not None \
             else f"〜{upper:,.{digits}f}{unit}"
         mark = ""

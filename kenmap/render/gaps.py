@@ -81,6 +81,48 @@ def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_gaps_compare(ws: Workspace, now: pd.DataFrame, then: pd.DataFrame, fmt: str,
+                        now_label: str, then_label: str) -> str:
+    """Two :func:`~kenmap.access.gaps.gap_table` of the same layer and type at two dates:
+    each area lacking then and now, its reach rate then and now, and what changed."""
+    before = then.set_index("code")
+    rows = []
+    for rec in gap_records(now):
+        old = before.loc[rec["code"]] if rec["code"] in before.index else None
+        was = None if old is None else bool(old["lacking"])
+        then_rate = None if old is None or pd.isna(old["reach_rate"]) else \
+            float(old["reach_rate"])
+        change = "—" if was is None else "新たに不足" if rec["lacking"] and not was else \
+            "解消" if was and not rec["lacking"] else "不足のまま" if was else ""
+        rows.append({"code": rec["code"], "name": rec["name"], "lacking_then": was,
+                     "lacking": rec["lacking"], "change": change,
+                     "reach_rate_then": then_rate, "reach_rate": rec["reach_rate"],
+                     "pop65_then": None if old is None or pd.isna(old["pop65"])
+                     else float(old["pop65"]), "pop65": rec["pop65"]})
+    attrs = now.attrs
+    counts = {"then": int(then["lacking"].sum()), "now": int(now["lacking"].sum())}
+    if fmt == "json":
+        return json.dumps({"layer": attrs["layer"], "radius_m": attrs["radius_m"],
+                           "as_of": now_label, "compare": then_label, "lacking": counts,
+                           "areas": rows}, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return excel_csv(pd.DataFrame(rows))
+    if fmt != "table":
+        raise KenmapError(f"形式「{fmt}」は使えません（table, csv, json のいずれか）",
+                          field="--format")
+    label = ws.scheme.layer(attrs["layer"]).label
+    hub_type = now["hub_type"].iloc[0] if len(now) else ""
+    type_label = catalogue_of(ws.get("hub_types")).get(hub_type).label if hub_type else ""
+    lines = [f"{type_label}の不足する{label}: {then_label} {counts['then']} → {now_label} "
+             f"{counts['now']}（{counts['now'] - counts['then']:+d}）", ""]
+    changed = [r for r in rows if r["change"] in ("新たに不足", "解消")]
+    table = [[r["code"], r["name"], r["change"], fmt_rate(r["reach_rate_then"]),
+              fmt_rate(r["reach_rate"])] for r in changed]
+    lines += text_table(["コード", "名称", "変化", f"圏内率 {then_label}", f"圏内率 {now_label}"],
+                        table, {3, 4}) if table else ["（不足が変わった区域はありません）"]
+    return "\n".join(lines) + "\n"
+
+
 def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
     """A :func:`~kenmap.access.gaps.coverage` result as ``table`` or ``json`` text."""
     if fmt == "json":

@@ -23,6 +23,7 @@ from kenmap.workspace.gpkg import (
     AREA_COLUMNS,
     CACHE_TABLE,
     GDAL_GATE,
+    HISTORY_TABLE,
     POINT_TYPES,
     TMP_PREFIX,
     connect,
@@ -325,6 +326,18 @@ class Workspace:
             blob = row.pop(geometry)
             row["geometry"] = shapely.from_wkb(wkb_of(blob)) if blob is not None else None
         return row
+
+    def read_log(self, actions: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The entries of the edit log with these actions, oldest first (read each time: the
+        log is not a cached frame)."""
+        if HISTORY_TABLE not in self.tables():
+            return []
+        marks = ", ".join("?" for _ in actions)
+        with session(self.path) as con:
+            rows = con.execute(f'SELECT at, action, details FROM "{HISTORY_TABLE}" WHERE '
+                               f"action IN ({marks}) ORDER BY fid", actions).fetchall()
+        return [{"at": at, "action": action, "details": json.loads(details or "{}")}
+                for at, action, details in rows]
 
     def areas_holding(self, layers: list[str], x: float, y: float) -> dict[str, str | None]:
         """For each layer, the code of the area holding the point (x, y) in the workspace CRS,
