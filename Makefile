@@ -66,3 +66,4 @@ bench: setup
 	$(BIN)/python bench/bench_house.py
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_hostile.py
+	$(BIN)/python bench/bench_periods.py

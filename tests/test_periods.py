@@ -216,3 +216,15 @@ def test_gaps_and_map_compare_with_the_earlier_date(run, demo_copy_ws: Path,  # 
     assert result.code == 0, result.err
     text = page.read_text(encoding="utf-8")
     assert "高齢化率の変化（2020→）" in text and "2020 より後に開設した拠点: サロン" in text
+
+
+def test_coverage_compare_counts_hubs_open_at_each_date(run, demo_copy_ws: Path) -> None:  # type: ignore[no-untyped-def]
+    import kenmap
+
+    data = json.loads(run("coverage", demo_copy_ws, "--compare", "2020", "--format", "json").out)
+    salon = data["types"]["salon"]
+    hubs = kenmap.open_workspace(demo_copy_ws).read_points("hubs")
+    existing = hubs[(hubs["type"] == "salon") & (hubs["status"] == "existing")]
+    assert salon["hubs"] == len(existing)
+    assert salon["hubs_then"] == int((existing["opened"] <= "2020-12-31").sum())
+    assert salon["layers"]["gyoseiku"]["lacking_then"] > salon["layers"]["gyoseiku"]["lacking"]

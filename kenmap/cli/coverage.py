@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
+import typer
+
 from kenmap.cli.options import (
     AsOf,
     CellSize,
@@ -24,12 +28,24 @@ def coverage(
     format: TableFormat = "table",
     out: OutFile = None,
     as_of: AsOf = None,
+    compare: Annotated[Optional[str], typer.Option(
+        help="Compare with this earlier date: hubs, reach and lacking areas then and now.")
+    ] = None,
 ) -> None:
     """For every layer and hub type: areas lacking a hub and the 65+ within reach."""
     from kenmap.access.gaps import coverage as run
     from kenmap.render.gaps import render_coverage
     from kenmap.workspace import Workspace
 
-    ws = at_date(Workspace.open(workspace), as_of)
+    opened = Workspace.open(workspace)
+    ws = at_date(opened, as_of)
     result = run(ws, with_planned=with_planned, detour=detour, cell=cell)
+    if compare is not None:
+        from kenmap.people.snapshots import as_of as view_at
+        from kenmap.render.gaps import render_coverage_compare
+
+        then = run(view_at(opened, compare, "--compare"), with_planned=with_planned,
+                   detour=detour, cell=cell)
+        output(render_coverage_compare(ws, result, then, format, as_of or "最新", compare), out)
+        return
     output(render_coverage(ws, result, format), out)

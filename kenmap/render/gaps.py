@@ -149,3 +149,39 @@ def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
     lines += text_table(head, rows, set(range(1, len(head))))
     lines.append("★ その種類の拠点がすべての区域にあるべき階層")
     return "\n".join(lines) + "\n"
+
+
+def render_coverage_compare(ws: Workspace, now: dict[str, Any], then: dict[str, Any],
+                            fmt: str, now_label: str, then_label: str) -> str:
+    """Two :func:`~kenmap.access.gaps.coverage` results: per hub type the number of hubs,
+    the city's reach rate and each layer's lacking areas, then and now."""
+    types = {}
+    for key, entry in now["types"].items():
+        old = then["types"].get(key, {})
+        layers = {k: {"lacking_then": old.get("layers", {}).get(k, {}).get("lacking"),
+                      "lacking": v["lacking"], "areas": v["areas"]}
+                  for k, v in entry["layers"].items()}
+        types[key] = {"label": entry["label"], "hubs_then": old.get("hubs"),
+                      "hubs": entry["hubs"], "radius_m": entry["radius_m"],
+                      "reach_rate_then": old.get("city", {}).get("reach_rate"),
+                      "reach_rate": entry["city"].get("reach_rate"), "layers": layers}
+    if fmt == "json":
+        return json.dumps({"as_of": now_label, "compare": then_label, "types": types},
+                          ensure_ascii=False, indent=1) + "\n"
+    if fmt != "table":
+        raise KenmapError(f"形式「{fmt}」は使えません（table か json）", field="--format")
+    keys = list(next(iter(types.values()))["layers"]) if types else []
+    head = ["拠点の種類", f"数 {then_label}→{now_label}", "市全体の圏内率",
+            *[f"{ws.scheme.layer(k).label} 不足" for k in keys]]
+    rows = []
+    for entry in types.values():
+        reach = (f"{fmt_rate(entry['reach_rate_then'])}→{fmt_rate(entry['reach_rate'])}"
+                 if entry["radius_m"] else "—（半径なし）")
+        cells = [entry["label"], f"{entry['hubs_then']}→{entry['hubs']}", reach]
+        cells += [f"{lay['lacking_then']}→{lay['lacking']}/{lay['areas']}"
+                  for lay in entry["layers"].values()]
+        rows.append(cells)
+    lines = [f"拠点の充足状況 {then_label} と {now_label} の比較", ""]
+    lines += text_table(head, rows, set(range(1, len(head))))
+    return "\n".join(lines) + "\n"
+
