@@ -60,7 +60,12 @@ def test_readme_walkthrough_runs_as_written(run, tmp_path: Path,  # type: ignore
     assert "149,313" in stats.out and "旧淀江町" in stats.out and "9,533" in stats.out
     assert "公民館29" in stats.out
     assert (tmp_path / "yonago-maps" / "index.html").exists()
-    assert (tmp_path / "yonago-maps" / "chocho.html").exists()
+    page = (tmp_path / "yonago-maps" / "chocho.html").read_text(encoding="utf-8")
+    # Every source's attribution, as the walk-through stored it, is on the map.
+    estat = "「政府統計の総合窓口(e-Stat)」境界データ（平成27年国勢調査 小地域）を加工して作成"
+    gsi = "「指定緊急避難場所・指定避難所データ（国土地理院）」（evacuation_312029.geojson）"
+    assert estat in page and gsi in page
+    assert "平成27年国勢調査 小地域（e-Stat）" in page
 
 
 def test_an_empty_layer_of_the_scheme_is_a_warning(run, tmp_path: Path  # type: ignore[no-untyped-def]

@@ -37,6 +37,8 @@ def import_areas_cmd(
     tolerance: Annotated[float, typer.Option(
         help="Share of a child that may lie outside its parent (slivers).")
     ] = settings.NESTING_TOLERANCE,
+    source: Annotated[Optional[str], typer.Option(
+        help="Attribution the maps and handouts carry, e.g. 「…を加工して作成」.")] = None,
     format: TextFormat = "text",
 ) -> None:
     """Import boundary polygons as the areas of one layer."""
@@ -46,6 +48,7 @@ def import_areas_cmd(
     ws = Workspace.open(workspace)
     report = import_areas(ws, files, layer=layer_key(ws, layer) or layer,
                           code_field=code_field, name_field=name_field, layer_name=layer_name,
+                          source=source,
                           parent_field=parent_field, encoding=encoding, crs=crs, where=where,
                           zone=zone, keep_water=keep_water, append=append, tolerance=tolerance)
     emit(report.to_dict(), report.lines(), format)
@@ -168,6 +171,8 @@ def import_hubs_cmd(
     status: Annotated[str, typer.Option(help="existing, planned or candidate.")] = "existing",
     encoding: Encoding = None,
     replace: Annotated[bool, typer.Option(help="Replace all hubs instead of adding.")] = False,
+    source: Annotated[Optional[str], typer.Option(
+        help="Attribution the maps and handouts carry, e.g. 「…を加工して作成」.")] = None,
     format: TextFormat = "text",
 ) -> None:
     """Import hubs (サロン, 居場所, 包括 …) and locate each in its areas."""
@@ -179,5 +184,5 @@ def import_hubs_cmd(
                          type_field=type_field, type_map=type_map,
                          name_field=name_field, lon_field=lon_field, lat_field=lat_field,
                          x_field=x_field, y_field=y_field, crs=crs, status=status,
-                         encoding=encoding, replace=replace)
+                         encoding=encoding, replace=replace, source=source)
     emit(report.to_dict(), report.lines(), format)

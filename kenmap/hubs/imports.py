@@ -262,6 +262,7 @@ def import_hubs(
     status: str = "existing",
     encoding: str | None = None,
     replace: bool = False,
+    source: str | None = None,
 ) -> Report:
     """Import hubs from a table with coordinates or a point file, all-or-nothing."""
     path = Path(path)
@@ -382,6 +383,8 @@ def import_hubs(
         added = int((combined["id"] >= start_id).sum())
         tx.write_table(HUBS, combined)
         tx.put("next_hub_id", start_id + len(hubs))
+        if source and source.strip():  # the attribution maps and handouts carry
+            tx.put("hub_sources", {**(tx.get("hub_sources") or {}), path.name: source.strip()})
         tx.record("import hubs", file=file, count=added)
     counts = combined[combined["id"] >= start_id]["type"].value_counts()
     report.title = f"{path.name} から拠点{added}件を取り込みました: " + ", ".join(

@@ -146,10 +146,13 @@ def import_areas(
     append: bool = False,
     tolerance: float = DEFAULT_TOLERANCE,
     layer_name: str | None = None,
+    source: str | None = None,
 ) -> Report:
     """Import boundary files as the areas of one layer, all-or-nothing.
 
     Parameters mirror ``kenmap import areas``. The layer is replaced unless ``append``.
+    ``source`` is the attribution the maps and handouts carry (e.g. 「国土数値情報（行政区域
+    データ）（国土交通省）を加工して作成」).
     """
     scheme = ws.scheme
     target_layer = scheme.layer(layer)
@@ -241,7 +244,8 @@ def import_areas(
         relocate_points(tx)
         tx.set_layer_info(layer, {
             "source": [str(f) for f in files], "imported": True,
-            "code_field": code_field, "name_field": name_field, "count": len(areas)})
+            "code_field": code_field, "name_field": name_field, "count": len(areas),
+            **({"attribution": source.strip()} if source and source.strip() else {})})
         tx.record("import areas", layer=layer, files=[str(f) for f in files], count=len(areas))
     report.facts.update({"layer": layer, "count": len(areas), "crs_epsg": epsg})
     report.title = f"{target_layer.label}（{layer}）に{len(areas)}区域を取り込みました"

@@ -1,7 +1,7 @@
 """Where a workspace's data came from, as the attribution lines a map or handout carries.
 
 Boundaries, population and hubs each name their source as the import stored it: a source
-text where one was given (``import population --source``, a layer's ``attribution``), else
+text where one was given (``--source`` of ``import areas``, ``population`` and ``hubs``), else
 the file's name (never its full path: handouts leave the office). Boundaries cut from e-Stat's
 small-area files carry the wording e-Stat's terms of use ask for.
 """
@@ -65,8 +65,11 @@ def hub_sources(ws: Workspace) -> list[str]:
     if len(points) == 0 or "source" not in points.columns:
         return []
     names = []
+    given = ws.get("hub_sources") or {}
     for value in dict.fromkeys(points["source"].dropna().astype(str)):
-        names.append("地図上での登録・編集" if value == "api" else os.path.basename(value))
+        name = os.path.basename(value)
+        names.append("地図上での登録・編集" if value == "api" else
+                     f"{given[name]}（{name}）" if name in given else name)
     return [f"拠点: {'、'.join(names)}"] if names else []
 
 
