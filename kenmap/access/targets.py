@@ -6,7 +6,8 @@ grading thresholds. Indicators:
 * ``hubs:TYPE`` (拠点数:サロン) — hubs of a type open at the fiscal year's end;
 * ``coverage:TYPE:LAYER[:RADIUS]`` (充足率) — the share of the layer's areas that do not lack
   one (by membership, or with ``RADIUS`` walking metres by the 65+ reached);
-* ``indicator:KEY`` (指標:KEY) — an imported indicator (its rate where it has a denominator).
+* ``indicator:KEY`` (指標:KEY) — an imported indicator (its rate where it has a denominator);
+* ``activity:NAME`` (実施率:NAME) — the share of areas that did an activity that fiscal year.
 
 範囲 is ``city`` (市全体) or a layer, for one row per area. Actuals come from the workspace as
 of the fiscal year's end (31 March of the next year): the population snapshot of that date and
@@ -151,7 +152,8 @@ def at_year_end(ws: Workspace, year: int) -> tuple[Workspace, str]:
 
 def _parse(ws: Workspace, target: Target, path: Path) -> tuple[str, list[str]]:
     parts = [p.strip() for p in target.indicator.replace("：", ":").split(":")]
-    kind = {"拠点数": "hubs", "充足率": "coverage", "指標": "indicator"}.get(parts[0], parts[0])
+    kind = {"拠点数": "hubs", "充足率": "coverage", "指標": "indicator",
+            "実施率": "activity", "活動": "activity"}.get(parts[0], parts[0])
     catalogue = catalogue_of(ws.get("hub_types"))
     try:
         if kind == "hubs" and len(parts) == 2:
@@ -165,18 +167,24 @@ def _parse(ws: Workspace, target: Target, path: Path) -> tuple[str, list[str]]:
 
             indicator_info(ws, parts[1])
             return kind, [parts[1]]
-        if kind == "activity":
-            raise KenmapError("活動の記録（kenmap import activities）はまだ取り込めません")
+        if kind == "activity" and len(parts) == 2:
+            from kenmap.people.activities import ACTIVITIES
+
+            if parts[1] not in (ws.get(ACTIVITIES, {}) or {}):
+                there = "、".join(ws.get(ACTIVITIES, {}) or {}) or "なし"
+                raise KenmapError(f"活動「{parts[1]}」の記録がありません（取り込まれている活動: "
+                                  f"{there}）")
+            return kind, [parts[1]]
     except KenmapError as exc:
         raise KenmapError(exc.message, file=path, row=target.row, field="指標") from None
     except ValueError:
         pass
     raise KenmapError(f"指標「{target.indicator}」の形が分かりません（hubs:種類、"
-                      "coverage:種類:レイヤ[:半径]、indicator:キー のいずれか）",
+                      "coverage:種類:レイヤ[:半径]、indicator:キー、activity:活動 のいずれか）",
                       file=path, row=target.row, field="指標")
 
 
-def _actuals(ws: Workspace, kind: str, args: list[str], layer: str | None
+def _actuals(ws: Workspace, kind: str, args: list[str], layer: str | None, year: int
              ) -> pd.Series:
     """The actual value per area code of ``layer`` (or one value for the city, code None)."""
     top = filled_layers(ws)[0]
@@ -200,6 +208,10 @@ def _actuals(ws: Workspace, kind: str, args: list[str], layer: str | None
                               field="範囲")
         ok = (~table["lacking"].astype(bool)).astype(float) * 100
         return pd.Series(ok.to_numpy(), index=table["code"].to_numpy())
+    if kind == "activity":
+        from kenmap.people.activities import activity_share
+
+        return activity_share(ws, args[0], year, layer)[0]
     from kenmap.people.indicators import indicator_figures, indicator_info
 
     info = indicator_info(ws, args[0])
@@ -234,7 +246,7 @@ def progress(ws: Workspace, path: Path, year: int | None = None
         if note and note not in notes:
             notes.append(note)
         try:
-            actual = _actuals(view, kind, args, layer)
+            actual = _actuals(view, kind, args, layer, target.year)
         except KenmapError as exc:
             raise KenmapError(exc.message, file=path, row=target.row,
                               field=exc.field or "指標") from None

@@ -55,6 +55,7 @@ COMMANDS: list[tuple[str | None, str, Callable[..., Any]]] = [
     ("import", "population", imports.import_population_cmd),
     ("import", "hubs", imports.import_hubs_cmd),
     ("import", "indicator", imports.import_indicator_cmd),
+    ("import", "activities", imports.import_activities_cmd),
     ("import", "raster", imports.import_raster_cmd),
     ("import", "mesh", imports.import_mesh_cmd),
     ("types", "list", types.types_list),

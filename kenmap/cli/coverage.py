@@ -40,6 +40,10 @@ def coverage(
     opened = Workspace.open(workspace)
     ws = at_date(opened, as_of)
     result = run(ws, with_planned=with_planned, detour=detour, cell=cell)
+    from kenmap.people.activities import activity_summary
+
+    if activity_summary(ws):
+        result = {**result, "activities": activity_summary(ws)}
     if compare is not None:
         from kenmap.people.snapshots import as_of as view_at
         from kenmap.render.gaps import render_coverage_compare

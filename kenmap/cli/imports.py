@@ -154,6 +154,40 @@ def import_indicator_cmd(
     emit(report.to_dict(), report.lines(), format)
 
 
+def import_activities_cmd(
+    workspace: WsArg,
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX: area, activity, fiscal year, done.")],
+    layer: Annotated[str, typer.Option(help="Layer the table's rows are areas of.")],
+    code_field: Annotated[Optional[str], typer.Option(help="Column with area codes.")] = None,
+    name_field: Annotated[Optional[str], typer.Option(help="Column with area names.")] = None,
+    parent_name_field: Annotated[Optional[str], typer.Option(
+        help="Column with the parent area's name.")] = None,
+    activity: Annotated[Optional[str], typer.Option(
+        help="The activity, when the table holds one (else its 活動 column).")] = None,
+    activity_field: Annotated[Optional[str], typer.Option(help="Column naming the activity.")
+                              ] = None,
+    year: Annotated[Optional[int], typer.Option(
+        help="Fiscal year 年度, when the table holds one (else its 年度 column).")] = None,
+    year_field: Annotated[Optional[str], typer.Option(help="Column with the fiscal year.")
+                          ] = None,
+    value_field: Annotated[Optional[str], typer.Option(
+        help="Column saying done or not (○/×, 済/未, 1/0) or how many times.")] = None,
+    encoding: Encoding = None,
+    format: TextFormat = "text",
+) -> None:
+    """Import activities done per area and fiscal year (支え愛マップづくり, 見守り会議 …)."""
+    from kenmap.people.activities import import_activities
+    from kenmap.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    report = import_activities(
+        ws, file, layer=layer_key(ws, layer) or layer, code_field=code_field,
+        name_field=name_field, parent_name_field=parent_name_field, activity=activity,
+        activity_field=activity_field, year=year, year_field=year_field,
+        value_field=value_field, encoding=encoding)
+    emit(report.to_dict(), report.lines(), format)
+
+
 def import_hubs_cmd(
     workspace: WsArg,
     file: Annotated[Path, typer.Argument(help="CSV/XLSX with coordinates, or a point file.")],

@@ -69,9 +69,10 @@ def upper_names(ws: Workspace, layer: str) -> set[str]:
 
 def join_rows(ws: Workspace, table: pd.DataFrame, layer: str, path: Path, *,
               code_field: str | None, name_field: str | None,
-              parent_name_field: str | None = None, is_census: bool = False) -> Joined:
-    """Match every row of ``table`` to an area of ``layer``; refused when none matches or two
-    rows match one area (naming the rows)."""
+              parent_name_field: str | None = None, is_census: bool = False,
+              one_row_per_area: bool = True) -> Joined:
+    """Match every row of ``table`` to an area of ``layer``; refused when none matches or
+    (with ``one_row_per_area``) two rows match one area, naming the rows."""
     layer_def = ws.scheme.layer(layer)
     areas = ws.read_attributes(layer)
     key_field = code_field or name_field
@@ -116,7 +117,7 @@ def join_rows(ws: Workspace, table: pd.DataFrame, layer: str, path: Path, *,
                           f"{sample_file}、レイヤには {sample_ws}", file=path,
                           field=key_field)
     dup = matched_code.notna() & matched_code.duplicated(keep=False)
-    if dup.any():
+    if one_row_per_area and dup.any():
         code = matched_code[dup].iloc[0]
         rows = table.loc[dup & matched_code.eq(code), ROW].tolist()
         raise KenmapError(f"{', '.join(map(str, rows))}行目がすべて区域 {code} に一致します。"

@@ -148,6 +148,10 @@ def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
              f"{result['detour']}、需要セル {result['cell_m']:.0f}m", ""]
     lines += text_table(head, rows, set(range(1, len(head))))
     lines.append("★ その種類の拠点がすべての区域にあるべき階層")
+    for entry in result.get("activities", []):
+        lines.append(f"活動「{entry['activity']}」（{ws.scheme.layer(entry['layer']).label}、"
+                     f"{entry['year']}年度）: 実施 {entry['done']} / {entry['areas']}区域"
+                     f"（実施率 {entry['share']:.1f}%）")
     return "\n".join(lines) + "\n"
 
 
