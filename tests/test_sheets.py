@@ -1,0 +1,46 @@
+"""地域カルテ: one sheet per area (``kenmap profile``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def test_a_sheet_per_area_with_its_figures(run, demo_copy_ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pdf, html = tmp_path / "chiku.pdf", tmp_path / "chiku.html"
+    result = run("profile", demo_copy_ws, "--layer", "chiku", "--all", "--pdf", pdf,
+                 "--html", html)
+    assert result.code == 0, result.err
+    stats = json.loads(run("stats", demo_copy_ws, "--layer", "chiku", "--format", "json").out)
+    page = html.read_text(encoding="utf-8")
+    assert page.count('<section class="sheet">') == len(stats["areas"]) == 29
+    first = stats["areas"][0]
+    assert f"{first['population']:,}" in page and first["name"] in page
+    assert "（推計）" in page and "2040-10-01" in page  # the trend reaches the projection
+    if shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is not installed: the PDF is not read")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "Pages:           29" in info
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+                          capture_output=True, text=True).stdout
+    assert first["name"] in text and f"{first['population']:,}" in text
+    assert "地域カルテ" in text and "のない行政区" in text
+
+
+def test_one_sheet_and_bad_requests(run, demo_copy_ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    html = tmp_path / "one.html"
+    code = json.loads(run("stats", demo_copy_ws, "--layer", "gyoseiku", "--format", "json"
+                          ).out)["areas"][5]["code"]
+    assert run("profile", demo_copy_ws, "--layer", "gyoseiku", "--code", code, "--html",
+               html).code == 0
+    assert html.read_text(encoding="utf-8").count('<section class="sheet">') == 1
+    missing = run("profile", demo_copy_ws, "--layer", "gyoseiku", "--code", "nope", "--html",
+                  tmp_path / "x.html")
+    assert missing.code == 2 and "区域 nope はありません" in missing.err
+    assert not (tmp_path / "x.html").exists()
+    neither = run("profile", demo_copy_ws, "--layer", "gyoseiku", "--all")
+    assert neither.code == 2 and "--pdf FILE か --html FILE" in neither.err
