@@ -326,8 +326,11 @@ def check_index_page(p: Any, site: Hostile) -> None:
     title = f"{CITY} 圏域地図"
     assert p.title() == title, f"document.title {p.title()!r}"
     assert p.locator("h1").text_content() == title
-    links = p.locator("li a").all_text_contents()
+    links = p.locator("ol li a").all_text_contents()
     assert links == [site.labels[k] for k in LAYER_AREAS], f"links {links!r}"
+    # The plan-period pages (projection, indicators) name their layer: the text as it is.
+    for more in p.locator("ul li a").all_text_contents():
+        assert any(f"（{site.labels[k]}" in more for k in LAYER_AREAS), f"link {more!r}"
     assert p.evaluate(_INJECTED) == 0, "an element the payload would inject is in the DOM"
 
 

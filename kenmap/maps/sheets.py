@@ -68,30 +68,39 @@ def _draw_sheet(fig: Any, sheet: dict[str, Any], city_name: str, area: Any, kids
                 color="#555", va="center")
     ax = fig.add_axes((0.06, 0.66, 0.36, 0.26))
     ax.set_axis_off()
-    area.plot(ax=ax, color="#fdd49e", edgecolor="#333", linewidth=1.2)
+    # Collections drawn directly (geopandas' plot redraws the figure on every call).
+    ax.add_collection(_polygons(area.geometry, facecolor="#fdd49e", edgecolor="#333",
+                                linewidth=1.2))
     if kids is not None and len(kids):
         lacking = {a["code"] for a in sheet["lacking"]["areas"] or []}
-        kids.plot(ax=ax, facecolor="none", edgecolor="#777", linewidth=0.4)
+        ax.add_collection(_polygons(kids.geometry, facecolor="none", edgecolor="#777",
+                                    linewidth=0.4))
         gaps = kids[kids["code"].isin(lacking)]
         if len(gaps):
-            gaps.plot(ax=ax, facecolor="none", edgecolor=GAP_COLOUR, hatch="////",
-                      linewidth=0.8)
+            ax.add_collection(_polygons(gaps.geometry, facecolor="none",
+                                        edgecolor=GAP_COLOUR, hatch="////", linewidth=0.8))
     if points is not None and len(points):
         ax.scatter(points["x"], points["y"], s=14, c=points["colour"], edgecolors="white",
                    linewidths=0.5, zorder=5)
+    minx, miny, maxx, maxy = area.total_bounds
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
     ax.set_aspect("equal")
 
-    table_ax = fig.add_axes((0.47, 0.70, 0.48, 0.22))
-    table_ax.set_axis_off()
     head = ["", name, sheet["parent"]["name"] if sheet["parent"] else "", city_name]
-    rows = [[label, fn(sheet["area"][k]), fn(sheet["parent"][k]) if sheet["parent"] else "",
-             fn(sheet["city"][k])] for label, k, fn in _ROWS]
+    columns = (0.62, 0.75, 0.88)
+    top = 0.905
+    for x, label in zip(columns, head[1:]):
+        figure_text(x + 0.06, top, label[:9], fontsize=9, ha="right", color="#08306b")
+    for i, (label, k, fn) in enumerate(_ROWS):
+        y = top - 0.024 * (i + 1)
+        figure_text(0.47, y, label, fontsize=9)
+        values = [fn(sheet["area"][k]), fn(sheet["parent"][k]) if sheet["parent"] else "",
+                  fn(sheet["city"][k])]
+        for x, value in zip(columns, values):
+            figure_text(x + 0.06, y, value, fontsize=9, ha="right")
     hubs_count = " ".join(f"{k} {n}" for k, n in sorted(sheet["hubs_count"].items()))
-    table = table_ax.table(cellText=rows, colLabels=[h[:10] for h in head], loc="upper left",
-                           cellLoc="right", colLoc="center", edges="horizontal")
-    table.auto_set_font_size(False)
-    table.set_fontsize(9)
-    table.scale(1, 1.25)
     y = 0.64
     if sheet["trend"]:
         figure_text(0.06, y, "推移", fontsize=11, color="#08306b")
@@ -132,6 +141,17 @@ def _draw_sheet(fig: Any, sheet: dict[str, Any], city_name: str, area: Any, kids
     for line in reversed([s for src in sheet["sources"] for s in _wrap(src, 80)]):
         figure_text(0.06, foot, line, fontsize=7, color="#555")
         foot += 0.013
+
+
+def _polygons(geoms: Any, **style: Any) -> Any:
+    """The outer rings of polygons as one collection (holes do not matter at this size)."""
+    import shapely
+    from matplotlib.collections import PolyCollection
+
+    rings = [shapely.get_coordinates(part.exterior)
+             for geom in geoms if geom is not None
+             for part in getattr(geom, "geoms", [geom]) if not part.is_empty]
+    return PolyCollection(rings, **style)
 
 
 def write_sheets(ws: Workspace, layer: str, codes: list[str], *, pdf: Path | None = None,
