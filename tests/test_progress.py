@@ -96,3 +96,25 @@ def test_bad_targets_are_named_by_row(run, demo_copy_ws: Path, tmp_path: Path,  
         "ok,拠点数:サロン,市全体,2025,1,2"]), "--year", "2030")
     assert missing.code == 2 and "表にある年度: 2025" in missing.err
     assert digest(demo_copy_ws) == state
+
+
+def test_committee_report(run, demo_copy_ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+
+    path = _targets(tmp_path, ["サロンを増やす,拠点数:サロン,市全体,2025,150,300",
+                               "一人暮らし把握,指標:hitorigurashi,旧市町,2025,20,25"])
+    pdf = tmp_path / "report.pdf"
+    result = run("report", demo_copy_ws, "--targets", path, "--year", "2025", "--pdf", pdf)
+    assert result.code == 0, result.err
+    # Cover, two item pages, the map of the hub item, the figures and sources.
+    assert "5 ページ" in result.out and "項目 2" in result.out
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is not installed: the PDF is not read")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True).stdout
+    rows = json.loads(run("progress", demo_copy_ws, "--targets", path, "--format", "json"
+                          ).out)["rows"]
+    assert f"{rows[0]['actual']:,.0f}" in text and "進捗の評価（2025年度）" in text
+    assert text.count("\f") == 5  # pages
+    assert "目標をすべて達成" in text and "中央町" in text
