@@ -10,6 +10,7 @@ from kenmap.hubs.imports import import_hubs
 from kenmap.layers.areas import import_areas
 from kenmap.layers.derive import derive_layer
 from kenmap.model.scheme import PRESETS
+from kenmap.people.activities import import_activities
 from kenmap.people.indicators import import_indicator
 from kenmap.people.population import import_population
 from kenmap.people.projection import project
@@ -23,6 +24,9 @@ DEMO_POPULATION = DEMO_DATA / "demo_population.csv"
 DEMO_HUBS = DEMO_DATA / "demo_hubs.csv"
 DEMO_POPULATION_2020 = DEMO_DATA / "demo_population_2020.csv"
 DEMO_INDICATORS = DEMO_DATA / "demo_indicators.csv"
+DEMO_ACTIVITIES = DEMO_DATA / "demo_activities.csv"
+#: The plan's targets (a committee's table, with the default A–D rule).
+DEMO_TARGETS = DEMO_DATA / "demo_targets.csv"
 #: The demo's indicators: key, label, column, denominator.
 DEMO_INDICATOR_KEYS = [("hitorigurashi", "一人暮らし高齢者", "pop65"),
                        ("yokaigo", "要介護認定者", "pop65"), ("minsei", "民生委員", None)]
@@ -58,4 +62,5 @@ def build_demo_workspace(path: Path) -> Workspace:
                          value_field=label, code_field="行政区コード", per=per,
                          source="デモ市 福祉課（架空）", as_of="2025-04-01")
     project(ws, to=2040)
+    import_activities(ws, DEMO_ACTIVITIES, layer="gyoseiku", code_field="行政区コード")
     return ws

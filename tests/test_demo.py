@@ -35,7 +35,7 @@ def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
     gen.write(frame, tmp_path / "demo_city.geojson")
     write_people(frame, tmp_path, gen.SEED)
     for name in ("demo_city.geojson", "demo_population.csv", "demo_hubs.csv",
-                 "demo_population_2020.csv", "demo_indicators.csv"):
+                 "demo_population_2020.csv", "demo_indicators.csv", "demo_activities.csv"):
         assert (tmp_path / name).read_bytes() == (SHIPPED / name).read_bytes(), name
 
 

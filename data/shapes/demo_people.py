@@ -211,6 +211,19 @@ def opening_dates(hub: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
     return pd.Series(dates, index=hub.index)
 
 
+def activities(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """支え愛マップづくり per 行政区 in fiscal 2024 and 2025 (○ done, × not): about a
+    third had done it by 2024, and some more in 2025."""
+    codes = sorted(frame["gyoseiku_code"].unique())
+    done2024 = rng.uniform(size=len(codes)) < 0.3
+    done2025 = done2024 | (rng.uniform(size=len(codes)) < 0.15)
+    rows = [{"行政区コード": c, "活動": "支え愛マップづくり", "年度": year,
+             "実施": "○" if flag else "×"}
+            for year, flags in ((2024, done2024), (2025, done2025))
+            for c, flag in zip(codes, flags)]
+    return pd.DataFrame(rows)
+
+
 def write_people(frame: gpd.GeoDataFrame, folder: Path, seed: int) -> None:
     """Write demo_population.csv and demo_population_2020.csv (cp932), demo_hubs.csv (UTF-8
     with BOM) and demo_indicators.csv (UTF-8)."""
@@ -227,5 +240,7 @@ def write_people(frame: gpd.GeoDataFrame, folder: Path, seed: int) -> None:
         lineterminator="\r\n")
     indicators(frame, pop, more).to_csv(folder / "demo_indicators.csv", index=False,
                                         encoding="utf-8", lineterminator="\n")
+    activities(frame, np.random.default_rng(seed + 3)).to_csv(
+        folder / "demo_activities.csv", index=False, encoding="utf-8", lineterminator="\n")
     print(f"wrote {len(pop)} population rows ({pop['総数'].sum():,} residents) and "
           f"{len(hub)} hubs: {hub['type'].value_counts().to_dict()}")

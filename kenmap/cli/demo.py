@@ -25,12 +25,18 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str =
              port: int = settings.PORT) -> Path:
     """Build, compute and report on the demo city; returns the workspace path."""
     from kenmap.access.gaps import coverage
-    from kenmap.demo import CITY_NAME, build_demo_workspace
+    from kenmap.access.sheets import area_codes
+    from kenmap.access.targets import progress
+    from kenmap.demo import CITY_NAME, DEMO_TARGETS, build_demo_workspace
     from kenmap.layers.validate import validate
     from kenmap.maps.page import MapOptions
     from kenmap.maps.pages import write_all_pages
+    from kenmap.maps.report import write_report
+    from kenmap.maps.sheets import write_sheets
+    from kenmap.optional import has
     from kenmap.people.snapshots import as_of
     from kenmap.render.gaps import render_coverage
+    from kenmap.render.progress import render_progress
     from kenmap.render.stats import render_compare, render_stats
 
     path = out / "demo.gpkg"
@@ -51,6 +57,19 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str =
     echo(f"地図（オフラインで開けます、レイヤごとに1ページ）: {pages['index']}")
     for page in pages["pages"]:
         echo(f"  {page['file']}  {page['areas']} 区域、{page['bytes'] / 1e6:.2f} MB")
+    # The committee's year: progress against the plan's targets, the report, the 地区 sheets.
+    rows, notes = progress(ws, DEMO_TARGETS, 2025)
+    echo(render_progress(rows, notes, "table"))
+    sheets = area_codes(ws, "chiku")
+    write_sheets(ws, "chiku", sheets, html=out / "chiku_sheets.html",
+                 pdf=out / "chiku_sheets.pdf" if has("matplotlib") else None)
+    if has("matplotlib"):
+        done = write_report(ws, DEMO_TARGETS, 2025, out / "report_2025.pdf")
+        echo(f"委員会用の報告書: {done['pdf']}（{done['pages']} ページ）、地区の地域カルテ: "
+             f"{out / 'chiku_sheets.pdf'}（{len(sheets)} 地区）")
+    else:
+        echo(f"地区の地域カルテ: {out / 'chiku_sheets.html'}（PDF の報告書とカルテには "
+             "pip install 'kenmap[print]' が必要です）")
     if serve:
         from kenmap.api.server import run_server
 
