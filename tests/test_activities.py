@@ -77,4 +77,5 @@ def test_coverage_reports_the_latest_share(run, demo_copy_ws: Path, tmp_path: Pa
     text = run("coverage", demo_copy_ws).out
     assert f"活動「支え愛マップ」（行政区、2025年度）: 実施 {done} / 359区域" in text
     data = json.loads(run("coverage", demo_copy_ws, "--format", "json").out)
-    assert data["activities"][0]["done"] == done
+    mine = next(a for a in data["activities"] if a["activity"] == "支え愛マップ")
+    assert mine["done"] == done and mine["year"] == 2025
