@@ -67,3 +67,4 @@ bench: setup
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_hostile.py
 	$(BIN)/python bench/bench_periods.py
+	$(BIN)/python bench/bench_committee.py
