@@ -44,3 +44,32 @@ def test_one_sheet_and_bad_requests(run, demo_copy_ws: Path, tmp_path: Path) -> 
     assert not (tmp_path / "x.html").exists()
     neither = run("profile", demo_copy_ws, "--layer", "gyoseiku", "--all")
     assert neither.code == 2 and "--pdf FILE か --html FILE" in neither.err
+
+
+def test_sheets_carry_their_areas_targets(run, demo_copy_ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kenmap.demo import DEMO_TARGETS
+
+    html = tmp_path / "kpi.html"
+    assert run("profile", demo_copy_ws, "--layer", "chiku", "--all", "--html", html,
+               "--targets", DEMO_TARGETS, "--year", "2025").code == 0
+    rows = json.loads(run("progress", demo_copy_ws, "--targets", DEMO_TARGETS, "--year",
+                          "2025", "--format", "json").out)["rows"]
+    per_chiku = [r for r in rows if r["scope"] == "地区"]
+    page = html.read_text(encoding="utf-8")
+    first = per_chiku[0]
+    line = f"{first['item']}（2025年度）: 実績"
+    assert page.count("目標の評価") == 29 and line in page
+    assert f"評価 {first['grade']}" in page
+
+
+def test_an_activity_drawn_like_gaps(run, demo_copy_ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "act.html"
+    result = run("map", demo_copy_ws, "--layer", "chiku", "--activity", "支え愛マップづくり",
+                 "--out", out)
+    assert result.code == 0, result.err
+    page = out.read_text(encoding="utf-8")
+    assert "支え愛マップづくりのない地区（2025年度）" in page
+    assert "2025年度に支え愛マップづくりを実施した行政区がありません" in page
+    finer = run("map", demo_copy_ws, "--layer", "tonarikinjo", "--activity",
+                "支え愛マップづくり", "--out", tmp_path / "x.html")
+    assert finer.code == 2 and "細かいレイヤでは示せません" in finer.err

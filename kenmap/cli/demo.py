@@ -62,7 +62,8 @@ def run_demo(out: Path, *, serve: bool, echo: Callable[[str], None], host: str =
     echo(render_progress(rows, notes, "table"))
     sheets = area_codes(ws, "chiku")
     write_sheets(ws, "chiku", sheets, html=out / "chiku_sheets.html",
-                 pdf=out / "chiku_sheets.pdf" if has("matplotlib") else None)
+                 pdf=out / "chiku_sheets.pdf" if has("matplotlib") else None,
+                 targets=DEMO_TARGETS, year=2025)
     if has("matplotlib"):
         done = write_report(ws, DEMO_TARGETS, 2025, out / "report_2025.pdf")
         echo(f"委員会用の報告書: {done['pdf']}（{done['pages']} ページ）、地区の地域カルテ: "

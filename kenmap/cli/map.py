@@ -29,6 +29,9 @@ def map_cmd(
     pdf: Annotated[Optional[Path], typer.Option(help="Also write a printable PDF.")] = None,
     indicator: Annotated[Optional[str], typer.Option(
         help="Colour the areas by this imported indicator instead of 高齢化率.")] = None,
+    activity: Annotated[Optional[str], typer.Option(
+        help="Hatch the areas that have not done this activity (instead of hub gaps).")
+    ] = None,
     as_of: AsOf = None,
     compare: Annotated[Optional[str], typer.Option(
         help="Colour the areas by how much 高齢化率 changed since this earlier date.")] = None,
@@ -44,7 +47,7 @@ def map_cmd(
     site_result = _read_siting(siting) if siting else None
     options = MapOptions(hub_type=hub_type, radius=radius, tiles=tiles, detour=detour,
                          siting=site_result, indicator=indicator,
-                         compare=compare)
+                         compare=compare, activity=activity)
     if all_layers:
         folder = out or Path("maps")
         result = write_all_pages(ws, options, folder)
@@ -58,8 +61,9 @@ def map_cmd(
         raise KenmapError("--layer KEY か --all を指定してください", field="--layer")
     target = out or Path(f"{layer}.html")
     facts = write_layer_page(ws, layer, options, target)
+    subject = facts["gap_subject"] if activity else f"{facts['hub_label']}の不足"
     typer.echo(f"書き出しました: {target}（{facts['areas']} 区域、"
-               f"{facts['hub_label']}の不足 {_count(facts['lacking'])}、"
+               f"{subject} {_count(facts['lacking'])}、"
                f"{facts['bytes'] / 1e6:.2f} MB）")
     for path in (png, pdf):
         if path is not None:

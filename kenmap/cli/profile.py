@@ -20,6 +20,10 @@ def profile(
     pdf: Annotated[Optional[Path], typer.Option(help="Write the sheets as a PDF (A4).")] = None,
     html: Annotated[Optional[Path], typer.Option(help="Write the sheets as an HTML page.")
                     ] = None,
+    targets: Annotated[Optional[Path], typer.Option(
+        help="Targets table: each sheet carries its area's rows (see kenmap progress).")
+    ] = None,
+    year: Annotated[Optional[int], typer.Option(help="Fiscal year of the targets.")] = None,
 ) -> None:
     """地域カルテ: one sheet per area with its figures, trend, hubs, gaps and sources."""
     from kenmap.access.sheets import area_codes
@@ -33,7 +37,7 @@ def profile(
     ws = Workspace.open(workspace)
     key = chosen_layer(ws, layer)
     codes = area_codes(ws, key) if all_areas else [str(code)]
-    result = write_sheets(ws, key, codes, pdf=pdf, html=html)
+    result = write_sheets(ws, key, codes, pdf=pdf, html=html, targets=targets, year=year)
     for kind in ("pdf", "html"):
         if kind in result:
             typer.echo(f"書き出しました: {result[kind]}（{result['sheets']} 区域）")

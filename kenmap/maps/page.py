@@ -61,6 +61,7 @@ class MapOptions:
     siting: dict[str, Any] | None = None
     indicator: str | None = None  # colour by an imported indicator instead of 高齢化率
     compare: str | None = None  # colour by the change of 高齢化率 since this date
+    activity: str | None = None  # hatch the areas that have not done this activity
 
 
 def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict[str, Any]]:
@@ -88,6 +89,9 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
                          detour=options.detour).set_index("code")
     except KenmapError:
         gaps = None  # no population yet: the map still shows areas and hubs
+    gap_subject = f"{type_def.label}の不足する{layer_def.label}"
+    if options.activity:
+        gaps, gap_subject = _activity_gaps(ws, layer, options.activity)
 
     shade = _changes(ws, layer, top, options.compare, stats, city_stats) if options.compare \
         else _shading(ws, layer, top, options.indicator, stats, city_stats)
@@ -163,7 +167,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
         "</script>"))
     gap_label = None
     if gaps is not None:
-        gap_label = f"{type_def.label}の不足する{layer_def.label}"
+        gap_label = gap_subject
         gap_group = folium.FeatureGroup(name=esc(gap_label)).add_to(fmap)
     if parent_group is not None:
         parent_group.add_to(fmap)
@@ -195,7 +199,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     page = unescape_unicode(inline_assets(fmap.get_root().render()))
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
     facts = {"layer": layer, "areas": len(areas), "hub_type": hub_type,
-             "hub_label": type_def.label, "bins": bins,
+             "hub_label": type_def.label, "bins": bins, "gap_subject": gap_subject,
              "lacking": None if gaps is None else
              sum(1 for p in props if len(p) > 9 and p[9] is not None),
              "bytes": len(page.encode()), "title": title}
@@ -245,6 +249,30 @@ def _shading(ws: Workspace, layer: str, top: str, indicator: str | None, stats: 
         f"（基準日 {info['as_of']}）" if info.get("as_of") else "")
     return Shading(figures[column], label, label + (f"（{unit}）" if unit else ""), unit,
                    None if _nan(whole) else float(whole), [source, *([note] if note else [])])
+
+
+def _activity_gaps(ws: Workspace, layer: str, name: str) -> tuple[pd.DataFrame, str]:
+    """The areas of ``layer`` that did not do activity ``name`` in its latest fiscal year
+    (on a coarser layer: none of its areas did), drawn like the areas lacking a hub."""
+    from kenmap.people.activities import ACTIVITIES, activity_share
+
+    kept = (ws.get(ACTIVITIES, {}) or {}).get(name)
+    if kept is None:
+        there = "、".join(ws.get(ACTIVITIES, {}) or {}) or "なし"
+        raise KenmapError(f"活動「{name}」の記録がありません（取り込まれている活動: {there}）",
+                          field="--activity")
+    year = max(kept["years"])
+    try:
+        share, _ = activity_share(ws, name, year, layer)
+    except KenmapError as exc:
+        raise KenmapError(exc.message, field="--activity") from None
+    own = ws.scheme.layer(kept["layer"]).label
+    reason = f"{year}年度に{name}の実施がありません" if layer == kept["layer"] else \
+        f"{year}年度に{name}を実施した{own}がありません"
+    lacking = share.fillna(0).to_numpy() == 0
+    table = pd.DataFrame({"lacking": lacking, "reason": np.where(lacking, reason, ""),
+                          "reach_rate": share.to_numpy()}, index=share.index)
+    return table, f"{name}のない{ws.scheme.layer(layer).label}（{year}年度）"
 
 
 def _changes(ws: Workspace, layer: str, top: str, since: str, stats: Any,

@@ -30,6 +30,13 @@ def _wrap(text: str, width: int = 58) -> list[str]:
     return textwrap.wrap(text, width) or [""]
 
 
+def _num(v: object) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "—"
+    number = float(str(v))
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+
+
 def _lines(sheet: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """The text blocks of a sheet below its tables: heading and lines."""
     blocks = []
@@ -48,6 +55,12 @@ def _lines(sheet: dict[str, Any]) -> list[tuple[str, list[str]]]:
                                  fmt_rate(i["value"]) if i["rate"] else fmt_count(i["value"]))
             + ("" if i["value"] is not None or not i["note"] else f"（{i['note']}）")
             for i in sheet["indicators"]]))
+    if sheet.get("kpi"):
+        blocks.append(("目標の評価", [
+            f"{r['item']}（{r['year']}年度）: 実績 {_num(r['actual'])} / 目標 "
+            f"{_num(r['target'])}、達成率 "
+            + ("—" if r["achievement"] is None else f"{r['achievement']:.0f}%")
+            + f"、評価 {r['grade'] or '—'}" for r in sheet["kpi"]]))
     if sheet["activities"]:
         blocks.append(("活動", [f"{a['activity']}（{a['year']}年度）: "
                                + ("—" if a["share"] is None else
@@ -155,10 +168,19 @@ def _polygons(geoms: Any, **style: Any) -> Any:
 
 
 def write_sheets(ws: Workspace, layer: str, codes: list[str], *, pdf: Path | None = None,
-                 html: Path | None = None) -> dict[str, Any]:
+                 html: Path | None = None, targets: Path | None = None,
+                 year: int | None = None) -> dict[str, Any]:
     """Write the sheets of these areas as a PDF (one A4 page each) and/or an HTML page;
-    all-or-nothing per file."""
+    all-or-nothing per file. With ``targets`` each sheet carries its area's KPI rows of
+    ``year`` (the rows whose scope is this layer)."""
     sheets = area_sheets(ws, layer, codes)
+    if targets is not None:
+        from kenmap.access.targets import progress
+
+        rows, _ = progress(ws, targets, year)
+        for sheet in sheets:
+            sheet["kpi"] = [r for r in rows if r["area_code"] == sheet["code"]
+                            and r["scope"] != "city"]
     sources = source_lines(ws)
     labels = {k: t.label for k, t in catalogue_of(ws.get("hub_types")).types.items()}
     for sheet in sheets:
