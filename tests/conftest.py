@@ -102,3 +102,16 @@ def copy_of(master: Path, folder: Path, name: str = "demo.gpkg") -> Path:
 def demo_copy_ws(demo_master: Path, tmp_path: Path) -> Path:
     """A fresh copy of the demo workspace for one test."""
     return copy_of(demo_master, tmp_path)
+
+
+def demo_pages(demo_master: Path, factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder with a copy of the demo workspace and its written map pages (``maps/``)."""
+    from kenmap.maps.page import MapOptions
+    from kenmap.maps.pages import write_all_pages
+    from kenmap.workspace import Workspace
+
+    tmp = factory.mktemp(name)
+    ws = Workspace.open(copy_of(demo_master, tmp))
+    write_all_pages(ws, MapOptions(), tmp / "maps")
+    return tmp
+

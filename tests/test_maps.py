@@ -8,21 +8,14 @@ from typing import Any
 
 import pytest
 from browser import browser
-from conftest import ROOT, CliResult, copy_of
+from conftest import ROOT, CliResult, demo_pages
 
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def pages(demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kenmap.maps.page import MapOptions
-    from kenmap.maps.pages import write_all_pages
-    from kenmap.workspace import Workspace
-
-    tmp = tmp_path_factory.mktemp("maps")
-    ws = Workspace.open(copy_of(demo_master, tmp))
-    write_all_pages(ws, MapOptions(), tmp / "maps")
-    return tmp
+    return demo_pages(demo_master, tmp_path_factory, "maps")
 
 
 @pytest.fixture(scope="module")

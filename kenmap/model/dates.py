@@ -48,3 +48,16 @@ def parse_date(value: object) -> str | None:
     except ValueError:
         raise ValueError(f"「{value}」は日付ではありません（2021-04-01、2021/4/1、令和3年4月1日 "
                          "などの形で書いてください）") from None
+
+
+def require_iso(text: str | None, option: str = "--as-of") -> None:
+    """Refuse ``text`` unless it is an ISO date (YYYY-MM-DD), naming the option."""
+    from kenmap.errors import KenmapError
+
+    if text is None:
+        return
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise KenmapError(f"「{text}」は日付（YYYY-MM-DD）ではありません", field=option) from None
+

@@ -14,7 +14,6 @@ Derived figures, where the age bands allow them: 15–64 (``pop15_64``), the sup
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from kenmap.errors import KenmapError
 from kenmap.geo.vector_io import ROW
 from kenmap.geo.where import filter_rows
 from kenmap.layers.hierarchy import filled_layers
+from kenmap.model.dates import require_iso
 from kenmap.model.report import Report, listing
 from kenmap.people.join import join_rows
 from kenmap.people.population import read_people_table
@@ -93,12 +93,7 @@ def import_indicator(ws: Workspace, path: str | Path, *, layer: str, key: str, l
                           "してください", field="--per")
     if (code_field is None) == (name_field is None):
         raise KenmapError("--code-field と --name-field のどちらか一方だけを指定してください")
-    if as_of is not None:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError:
-            raise KenmapError(f"「{as_of}」は日付（YYYY-MM-DD）ではありません",
-                              field="--as-of") from None
+    require_iso(as_of)
     if len(ws.read_attributes(layer)) == 0:
         raise KenmapError(f"区域レイヤ {layer}（{layer_def.label}）にまだ区域がありません",
                           field="--layer")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from kenmap.geo.table_io import read_table
 from kenmap.geo.vector_io import ROW, VECTOR_SUFFIXES, read_vector
 from kenmap.geo.where import filter_rows
 from kenmap.layers import estat
+from kenmap.model.dates import require_iso
 from kenmap.model.report import Report, listing
 from kenmap.people import estat_tables, long_tables
 from kenmap.people.counts import (
@@ -252,12 +252,7 @@ def import_population(
         raise KenmapError("--parent-name-field は --name-field と一緒に指定してください")
     if header_rows < 1:
         raise KenmapError("--header-rows は1以上にしてください", field="--header-rows")
-    if as_of is not None:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError:
-            raise KenmapError(f"「{as_of}」は日付（YYYY-MM-DD）ではありません",
-                              field="--as-of") from None
+    require_iso(as_of)
     areas = ws.read_attributes(layer)
     if len(areas) == 0:
         raise KenmapError(f"区域レイヤ {layer}（{layer_def.label}）にまだ区域がありません。"
