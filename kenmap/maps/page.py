@@ -235,7 +235,7 @@ def _shading(ws: Workspace, layer: str, top: str, indicator: str | None, stats: 
                        None if _nan(city) else float(city), [RATE_BASES["total"]])
     from kenmap.people.indicators import field_label, indicator_figures, indicator_info
 
-    info = indicator_info(ws, indicator)
+    info = indicator_info(ws, indicator, "--indicator")
     column = f"{indicator}_rate" if info.get("per") else indicator
     figures, note = indicator_figures(ws, layer, indicator)
     if figures[column].isna().all():

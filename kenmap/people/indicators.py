@@ -149,13 +149,14 @@ def import_indicator(ws: Workspace, path: str | Path, *, layer: str, key: str, l
     return report
 
 
-def indicator_info(ws: Workspace, key: str) -> dict[str, Any]:
-    """What was imported for indicator ``key``; refused naming the ones there are."""
+def indicator_info(ws: Workspace, key: str, option: str = "--fields") -> dict[str, Any]:
+    """What was imported for indicator ``key``; refused naming the ones there are (as an
+    error of ``option``)."""
     kept = ws.get(INDICATORS, {}) or {}
     if key not in kept:
         there = "、".join(f"{k}（{v['label']}）" for k, v in kept.items()) or "なし"
         raise KenmapError(f"指標「{key}」はありません（取り込まれている指標: {there}）",
-                          field="--fields")
+                          field=option)
     return dict(kept[key])
 
 
