@@ -25,7 +25,7 @@ from kenmap.access.reach import (
     responsible_codes,
 )
 from kenmap.errors import KenmapError
-from kenmap.layers.hierarchy import filled_layers
+from kenmap.layers.hierarchy import filled_layers, require_nested
 from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
 from kenmap.people.stats import layer_counts
@@ -61,6 +61,7 @@ def gap_table(
         raise KenmapError("--radius は正のメートル数にしてください", field="--radius")
     if not 0 <= min_reach <= 100:
         raise KenmapError("--min-reach は0～100の百分率にしてください", field="--min-reach")
+    require_nested(ws, layer, "拠点の不足")
     if layer not in filled_layers(ws):
         raise KenmapError(f"レイヤ {layer}（{layer_label}）に区域がありません", field="--layer")
     hubs = hubs if hubs is not None else hubs_of(ws, hub_type, with_planned=with_planned)

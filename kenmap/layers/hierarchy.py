@@ -25,6 +25,20 @@ def filled_layers(ws: Workspace) -> list[str]:
     return [key for key in ws.scheme.keys if key in tables]
 
 
+def overlay_layers(ws: Workspace) -> list[str]:
+    """Keys of the overlay layers (``nested = false``) that hold areas."""
+    tables = set(ws.tables())
+    return [key for key in ws.scheme.overlays if key in tables]
+
+
+def require_nested(ws: Workspace, layer: str, what: str) -> None:
+    """Refuse ``what`` on an overlay layer (not yet given for areas that do not nest)."""
+    if layer in ws.scheme.overlays:
+        raise KenmapError(f"{ws.scheme.layer(layer).label}は入れ子でない層（nested = false）です。"
+                          f"{what}は入れ子の層で出してください（この層では stats が使えます）",
+                          field="--layer")
+
+
 def default_layer(ws: Workspace, hub_type: str | None = None) -> str:
     """The layer a command uses when none is given: the one ``hub_type`` is expected on (the
     catalogue says which) when it holds areas, else the filled layer just above the finest
@@ -45,9 +59,12 @@ def default_layer(ws: Workspace, hub_type: str | None = None) -> str:
 
 
 def parent_layer(ws: Workspace, key: str) -> str | None:
-    """The nearest layer above ``key`` that holds areas (empty layers are skipped)."""
+    """The nearest layer above ``key`` that holds areas (empty layers are skipped); None for
+    the top and for an overlay."""
     filled = set(filled_layers(ws))
     keys = ws.scheme.keys
+    if key not in keys:
+        return None
     for upper in reversed(keys[: keys.index(key)]):
         if upper in filled:
             return upper
@@ -55,9 +72,11 @@ def parent_layer(ws: Workspace, key: str) -> str | None:
 
 
 def child_layer(ws: Workspace, key: str) -> str | None:
-    """The nearest layer below ``key`` that holds areas."""
+    """The nearest layer below ``key`` that holds areas (None for an overlay)."""
     filled = set(filled_layers(ws))
     keys = ws.scheme.keys
+    if key not in keys:
+        return None
     for lower in keys[keys.index(key) + 1:]:
         if lower in filled:
             return lower

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from kenmap.geo.overlap import overlap_pairs, self_overlaps
-from kenmap.layers.hierarchy import DEFAULT_TOLERANCE, filled_layers
+from kenmap.layers.hierarchy import DEFAULT_TOLERANCE, filled_layers, overlay_layers
 from kenmap.workspace import Workspace
 
 #: Overlaps smaller than this (m²) are digitising noise, reported as warnings.
@@ -69,7 +69,7 @@ def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> Validati
     warnings: list[dict[str, Any]] = []
     layers: dict[str, Any] = {}
     filled = filled_layers(ws)
-    frames = {key: ws.read_layer(key) for key in filled}
+    frames = {key: ws.read_layer(key) for key in [*filled, *overlay_layers(ws)]}
     previous: str | None = None
     for layer_def in scheme.layers:
         key = layer_def.key
@@ -102,6 +102,29 @@ def validate(ws: Workspace, *, tolerance: float = DEFAULT_TOLERANCE) -> Validati
             (errors if area > SLIVER_M2 else warnings).append(
                 _problem(key, "overlap" if area > SLIVER_M2 else "sliver", msg, names))
 
+        if not layer_def.nested:
+            # An overlay covers the city without overlaps, but follows no nesting.
+            top = filled[0] if filled and filled[0] in frames else None
+            if top is not None and top != key:
+                city = shapely.union_all(frames[top].geometry.to_numpy())
+                mine = shapely.union_all(geoms[valid])
+                missing = shapely.area(shapely.difference(city, mine))
+                beyond = shapely.area(shapely.difference(mine, city))
+                whole = max(shapely.area(city), 1e-9)
+                if missing / whole > tolerance:
+                    errors.append(_problem(
+                        key, "uncovered", f"{label}: 市域の {missing / whole:.1%}（"
+                        f"{missing / 1e6:,.2f} km²）がどの区域にも入っていません", []))
+                elif missing > HOLE_M2:
+                    warnings.append(_problem(key, "hole", f"{label}: {missing / 1e6:,.3f} km² "
+                                             "がどの区域にも覆われていません", []))
+                if beyond / whole > tolerance:
+                    warnings.append(_problem(key, "beyond", f"{label}: 区域の {beyond / whole:.1%} "
+                                             "が市域の外です", []))
+            layers[key] = {"label": label, "count": len(frame), "expected": layer_def.expected,
+                           "parent_layer": None, "nested": False,
+                           "errors": len(errors) - n_err, "warnings": len(warnings) - n_warn}
+            continue
         if previous is not None:
             parents = frames[previous].reset_index(drop=True)
             parent_label = scheme.layer(previous).label

@@ -15,11 +15,14 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer of a scheme: ascii key, Japanese label, optional expected count."""
+    """One layer of a scheme: ascii key, Japanese label, optional expected count; ``nested``
+    False for an overlay (包括 service areas, 第2層 圏域, school districts) that covers the city
+    but does not follow the nesting."""
 
     key: str
     label: str
     expected: int | None = None
+    nested: bool = True
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,13 @@ class Scheme:
 
     @property
     def keys(self) -> list[str]:
-        """The layer keys, from the top down."""
-        return [layer.key for layer in self.layers]
+        """The keys of the nested layers, from the top down (overlays are apart)."""
+        return [layer.key for layer in self.layers if layer.nested]
+
+    @property
+    def overlays(self) -> list[str]:
+        """The keys of the overlay layers (``nested = false``)."""
+        return [layer.key for layer in self.layers if not layer.nested]
 
     def key_of(self, name: str, option: str = "--layer") -> str:
         """The key of the layer called ``name``: its key or its Japanese label (NFKC, spaces
@@ -59,9 +67,9 @@ class Scheme:
         for layer in self.layers:
             if layer.key == key:
                 return layer
-        raise KenmapError(
-            f"レイヤ「{key}」はありません。このワークスペースのレイヤ: {', '.join(self.keys)}",
-            field="--layer")
+        every = ", ".join(layer.key for layer in self.layers)
+        raise KenmapError(f"レイヤ「{key}」はありません。このワークスペースのレイヤ: {every}",
+                          field="--layer")
 
     def index(self, key: str) -> int:
         """Position of the layer from the top (0), or a clear error for an unknown key."""
@@ -96,11 +104,18 @@ class Scheme:
             if expected is not None and (not isinstance(expected, int) or expected < 1):
                 raise KenmapError("expected は正の整数でなければなりません", file=source,
                                   row=i, field="expected")
-            parsed.append(Layer(key, label, expected))
+            nested = entry.get("nested", True)
+            if not isinstance(nested, bool):
+                raise KenmapError("nested は true か false にしてください", file=source, row=i,
+                                  field="nested")
+            parsed.append(Layer(key, label, expected, nested))
         keys = [layer.key for layer in parsed]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise KenmapError(f"2回使われているレイヤのキー: {', '.join(dupes)}", file=source)
+        if not any(layer.nested for layer in parsed):
+            raise KenmapError("入れ子になるレイヤ（nested = false でないもの）が1つ以上必要です",
+                              file=source, field="nested")
         return cls(name.strip(), tuple(parsed))
 
 

@@ -63,13 +63,76 @@ def layer_counts(ws: Workspace, layer: str, rate_base: str = "total") -> pd.Data
     """
     tables = set(ws.tables())
     layers = filled_layers(ws)
-    key = (*ws.state_of([*layers, *(table_name(k) for k in layers if table_name(k) in tables)]),
+    key = (*ws.state_of([*layers, layer,
+                         *(table_name(k) for k in layers if table_name(k) in tables)]),
            layer, rate_base)
     if key not in _COUNTS:
         if len(_COUNTS) > 64:
             _COUNTS.pop(next(iter(_COUNTS)))
-        _COUNTS[key] = _layer_counts(ws, layer, rate_base)
+        _COUNTS[key] = _overlay_counts(ws, layer, rate_base) \
+            if layer in ws.scheme.overlays else _layer_counts(ws, layer, rate_base)
     return _COUNTS[key].copy()
+
+
+def crosswalk(ws: Workspace, overlay: str) -> pd.DataFrame:
+    """Each area of the finest layer with population (``base``) and its share in each area of
+    ``overlay`` it meets (``share``: of its area, the people being spread evenly within the
+    finest areas kenmap knows them by)."""
+    import shapely
+
+    tables = set(ws.tables())
+    bases = [k for k in reversed(filled_layers(ws)) if table_name(k) in tables]
+    if not bases:
+        return pd.DataFrame({"base": [], "overlay": [], "share": []})
+    base = ws.read_layer(bases[0])
+    over = ws.read_layer(overlay)
+    tree = shapely.STRtree(over.geometry.to_numpy())
+    b, o = tree.query(base.geometry.to_numpy(), predicate="intersects")
+    pieces = shapely.area(shapely.intersection(base.geometry.to_numpy()[b],
+                                               over.geometry.to_numpy()[o]))
+    share = pieces / np.maximum(shapely.area(base.geometry.to_numpy()[b]), 1e-9)
+    out = pd.DataFrame({"base": base["code"].to_numpy()[b], "overlay": over["code"].to_numpy()[o],
+                        "share": share})
+    out = out[out["share"] > 1e-9]
+    out.attrs["base_layer"] = bases[0]
+    return out
+
+
+def _overlay_counts(ws: Workspace, layer: str, rate_base: str) -> pd.DataFrame:
+    """Counts of an overlay's areas from the finest populated layer through the crosswalk;
+    rates from the summed counts."""
+    codes = ws.read_attributes(layer, ["code"])["code"]
+    cols = ["population", "pop65", "pop75", "households", "aging_rate", "late_aging_rate",
+            "missing"]
+    walk = crosswalk(ws, layer)
+    if len(walk) == 0:
+        return pd.DataFrame(np.nan, index=pd.Index(codes, name="code"), columns=cols)
+    pop = ws.read_table(table_name(walk.attrs["base_layer"])).set_index("code")
+    merged = walk.join(pop, on="base")
+    weighted = pd.DataFrame({"target": merged["overlay"].to_numpy()})
+    for col, out in (("total", "population"), ("pop65", "pop65"), ("pop75", "pop75"),
+                     ("households", "households")):
+        weighted[out] = merged[col].to_numpy(dtype=float) * merged["share"].to_numpy()
+    both = merged["total"].notna() & merged["pop65"].notna()
+    both75 = merged["total"].notna() & merged["pop75"].notna()
+    weighted["rate_total"] = weighted["population"].where(both.to_numpy())
+    weighted["rate_pop65"] = weighted["pop65"].where(both.to_numpy())
+    weighted["rate75_total"] = weighted["population"].where(both75.to_numpy())
+    weighted["rate_pop75"] = weighted["pop75"].where(both75.to_numpy())
+    weighted["missing"] = (merged["missing"].fillna(0).to_numpy() > 0).astype(int)
+    summed = weighted.groupby("target").sum(min_count=1).reindex(codes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = summed["rate_pop65"] / summed["rate_total"] * 100
+        late = summed["rate_pop75"] / summed["rate75_total"] * 100
+    out = pd.DataFrame({
+        "population": summed["population"], "pop65": summed["pop65"],
+        "pop75": summed["pop75"], "households": summed["households"],
+        "aging_rate": rate.where(summed["rate_total"] > 0),
+        "late_aging_rate": late.where(summed["rate75_total"] > 0),
+        "missing": summed["missing"].fillna(0),
+        "rate_denominator": summed["rate_total"], "rate75_denominator": summed["rate75_total"]})
+    out.index.name = "code"
+    return out
 
 
 def _layer_counts(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataFrame:
@@ -148,6 +211,15 @@ def layer_stats(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataF
     out["area_km2"] = areas.geometry.area.to_numpy() / 1e6
     hubs = ws.read_points(HUBS)
     column = area_column(layer)
+    if layer in ws.scheme.overlays and len(hubs):  # not located at import: by containment
+        import shapely
+
+        tree = shapely.STRtree(areas.geometry.to_numpy())
+        points = shapely.points(hubs["x"].to_numpy(dtype=float), hubs["y"].to_numpy(dtype=float))
+        p, a = tree.query(points, predicate="intersects")
+        where = np.full(len(hubs), None, dtype=object)
+        where[p] = areas["code"].to_numpy()[a]
+        hubs = hubs.assign(**{column: where})
     existing = counting(hubs, ws)
     by_area: dict[str, dict[str, int]] = {}
     if len(existing) and column in existing.columns:
