@@ -265,13 +265,23 @@ def check_map_page(p: Any, site: Hostile, layer: str, *, reach: bool = False,
     if reach:
         assert "の徒歩500m圏" in control and "の徒歩500m圏" in legend
 
-    # A hub's tooltip: its name and details as text.
+    # A hub's tooltip: its name and details as text. Markers can still be moving when the
+    # page has just settled (clusters are laid out after the areas): if the point found is no
+    # longer a marker's when the mouse gets there, look again.
     _settle(p)
-    points = p.evaluate(_ON_TOP, [".km-hub-icon", 1, 2])
-    assert points, "no hub marker on top anywhere"
-    p.mouse.move(*points[0])
-    text = _visible_tooltip_text(p)
-    name = str(p.locator(".leaflet-tooltip b").last.text_content())
+    name = None
+    for _ in range(5):
+        points = p.evaluate(_ON_TOP, [".km-hub-icon", 1, 2])
+        assert points, "no hub marker on top anywhere"
+        p.mouse.move(*points[0])
+        text = _visible_tooltip_text(p)
+        bold = p.locator(".leaflet-tooltip b")
+        if bold.count():
+            name = str(bold.last.text_content())
+            break
+        p.mouse.move(VIEWPORT["width"] - 5, VIEWPORT["height"] - 5)
+        p.wait_for_timeout(300)
+    assert name is not None, f"no hub tooltip after hovering hub markers: {text!r}"
     assert name in site.hubs, f"hub tooltip {text!r}"
     for what, value in site.hubs[name].items():  # each hub has a detail with a literal "<"
         assert f"{what}: {value}" in text, f"hub tooltip {text!r} lacks {what}: {value!r}"
