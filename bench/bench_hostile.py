@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from processes import rss_bytes
+from processes import proc_stat, process_tree, rss_bytes
 
 from kenmap.demo import build_demo_workspace
 
@@ -80,40 +80,9 @@ def free_port() -> int:
 
 
 # -- processes and memory ----------------------------------------------------------------------
-def _stat(pid: int | str) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name (state first), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[-1].split()
-    except OSError:
-        return None
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` (if alive) and every live descendant, from the parent ids in /proc."""
-    children: dict[int, list[int]] = {}
-    alive = False
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        fields = _stat(entry.name)
-        if fields is None or fields[0] == "Z":
-            continue
-        alive = alive or int(entry.name) == root
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    if not alive:
-        return []
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
 def start_time(pid: int) -> str | None:
     """When the process started (clock ticks since boot): tells a reused pid apart."""
-    fields = _stat(pid)
+    fields = proc_stat(pid)
     return None if fields is None or fields[0] == "Z" else fields[19]
 
 

@@ -48,7 +48,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from processes import rss_bytes, stop
+from processes import process_tree, rss_bytes, stop
 
 from kenmap.demo import build_demo_workspace
 
@@ -72,27 +72,6 @@ def verdict(ok: bool) -> str:
 
 
 # -- memory of the server and its children ---------------------------------------------------
-def process_tree(root: int) -> list[int]:
-    """``root`` and every live descendant (from the parent ids in /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
 class MemorySampler(threading.Thread):
     """Samples the VmRSS of a process and its descendants every ``interval`` seconds."""
 

@@ -121,18 +121,7 @@ def _overlay_counts(ws: Workspace, layer: str, rate_base: str) -> pd.DataFrame:
     weighted["rate_pop75"] = weighted["pop75"].where(both75.to_numpy())
     weighted["missing"] = (merged["missing"].fillna(0).to_numpy() > 0).astype(int)
     summed = weighted.groupby("target").sum(min_count=1).reindex(codes)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = summed["rate_pop65"] / summed["rate_total"] * 100
-        late = summed["rate_pop75"] / summed["rate75_total"] * 100
-    out = pd.DataFrame({
-        "population": summed["population"], "pop65": summed["pop65"],
-        "pop75": summed["pop75"], "households": summed["households"],
-        "aging_rate": rate.where(summed["rate_total"] > 0),
-        "late_aging_rate": late.where(summed["rate75_total"] > 0),
-        "missing": summed["missing"].fillna(0),
-        "rate_denominator": summed["rate_total"], "rate75_denominator": summed["rate75_total"]})
-    out.index.name = "code"
-    return out
+    return _from_sums(summed, "population")
 
 
 def _layer_counts(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataFrame:
@@ -163,11 +152,17 @@ def _layer_counts(ws: Workspace, layer: str, rate_base: str = "total") -> pd.Dat
                       "rate75_total", "rate_pop75"]].sum(min_count=1)
     summed["missing"] = grouped["missing"].sum()
     summed = summed.reindex(codes)
+    return _from_sums(summed, "total")
+
+
+def _from_sums(summed: pd.DataFrame, population: str) -> pd.DataFrame:
+    """The counts of each area and its rates from the summed counts (rates only over the
+    rows where both counts were known: ``rate_*`` columns)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = summed["rate_pop65"] / summed["rate_total"] * 100
         late = summed["rate_pop75"] / summed["rate75_total"] * 100
     out = pd.DataFrame({
-        "population": summed["total"], "pop65": summed["pop65"], "pop75": summed["pop75"],
+        "population": summed[population], "pop65": summed["pop65"], "pop75": summed["pop75"],
         "households": summed["households"],
         "aging_rate": rate.where(summed["rate_total"] > 0),
         "late_aging_rate": late.where(summed["rate75_total"] > 0),
