@@ -25,7 +25,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import jittered_grid
+from synthetic import jittered_grid, write_three_layers
 
 from kenmap.access.demand import clear_cache, demand_cells
 from kenmap.access.gaps import gap_table
@@ -39,7 +39,6 @@ RADIUS, DETOUR = 500.0, 1.3
 def build(tmp: Path, n_areas: int, n_hubs: int, cell: float) -> tuple[Workspace, gpd.GeoDataFrame]:
     nx = round(n_areas ** 0.5)
     grid = jittered_grid(nx, n_areas // nx, cell=cell, block=8)
-    blocks = grid.dissolve("block", method="coverage").reset_index()
     ws = Workspace.create(tmp / f"bench{n_areas}.gpkg", SCHEME)
     rng = np.random.default_rng(3)
     total = rng.integers(50, 800, len(grid))
@@ -49,16 +48,8 @@ def build(tmp: Path, n_areas: int, n_hubs: int, cell: float) -> tuple[Workspace,
         "id": np.arange(1, n_hubs + 1), "type": "salon", "name": "s", "status": "existing",
         "version": 1}, geometry=shapely.points(rng.uniform(minx, maxx, n_hubs),
                                                rng.uniform(miny, maxy, n_hubs)), crs=6673)
-    city = gpd.GeoDataFrame({"code": ["1"], "name": ["市"], "parent_code": [None]},
-                            geometry=[blocks.union_all()], crs=6673)
     with ws.transaction() as tx:
-        tx.set_crs(6673)
-        tx.write_layer("shi", city)
-        tx.write_layer("block", blocks.assign(code=blocks["block"], name=blocks["block"],
-                                              parent_code="1")[
-            ["code", "name", "parent_code", "geometry"]])
-        tx.write_layer("small", grid.assign(parent_code=grid["block"])[
-            ["code", "name", "parent_code", "geometry"]])
+        write_three_layers(tx, grid)
         tx.write_table("population_small", pd.DataFrame(
             {"code": grid["code"], "total": total.astype(float), "pop65": pop65.astype(float),
              "pop75": np.nan, "households": np.nan, "missing": 0}))

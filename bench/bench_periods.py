@@ -31,14 +31,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_population import BANDS, SCHEME
-from synthetic import jittered_grid
+from synthetic import jittered_grid, write_three_layers
 
 import kenmap
 import kenmap.people.stats as people_stats
@@ -118,17 +117,8 @@ def build(tmp: Path, size: int) -> tuple[Path, int]:
     nx = round(size ** 0.5)
     grid = jittered_grid(nx, size // nx)
     ws = Workspace.create(tmp / "periods.gpkg", SCHEME)
-    blocks = grid.dissolve("block", method="coverage").reset_index()
-    city = gpd.GeoDataFrame({"code": ["1"], "name": ["市"], "parent_code": [None]},
-                            geometry=[blocks.union_all()], crs=6673)
     with ws.transaction() as tx:
-        tx.set_crs(6673)
-        tx.write_layer("shi", city)
-        tx.write_layer("block", blocks.assign(code=blocks["block"], name=blocks["block"],
-                                              parent_code="1")[
-            ["code", "name", "parent_code", "geometry"]])
-        tx.write_layer(LAYER, grid.assign(parent_code=grid["block"])[
-            ["code", "name", "parent_code", "geometry"]])
+        write_three_layers(tx, grid, LAYER)
     p20, p25 = populations(len(grid))
     codes = grid["code"].to_numpy()
     for day, counts, seed in ((THEN, p20, 7), (NOW, p25, 8)):

@@ -39,3 +39,18 @@ def jittered_grid(nx: int, ny: int, *, cell: float = 150.0, block: int = 10,
     return gpd.GeoDataFrame({"code": codes, "name": codes, "block": blocks,
                              "JINKO": rng.integers(0, 3000, nx * ny)},
                             geometry=polys, crs=6673)
+
+
+def write_three_layers(tx: object, grid: gpd.GeoDataFrame, small: str = "small") -> None:
+    """Inside a workspace transaction: the city (``shi``), the grid's blocks (``block``) and
+    the grid's cells (``small``), each nested in the one above."""
+    blocks = grid.dissolve("block", method="coverage").reset_index()
+    city = gpd.GeoDataFrame({"code": ["1"], "name": ["市"], "parent_code": [None]},
+                            geometry=[blocks.union_all()], crs=grid.crs)
+    columns = ["code", "name", "parent_code", "geometry"]
+    tx.set_crs(6673)  # type: ignore[attr-defined]
+    tx.write_layer("shi", city)  # type: ignore[attr-defined]
+    tx.write_layer("block", blocks.assign(  # type: ignore[attr-defined]
+        code=blocks["block"], name=blocks["block"], parent_code="1")[columns])
+    tx.write_layer(small, grid.assign(parent_code=grid["block"])[columns])  # type: ignore[attr-defined]
+
