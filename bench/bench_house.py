@@ -46,7 +46,7 @@ from pyproj import Transformer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_coverage import build, overlay_reach
-from processes import stop
+from processes import stop, wait_ready
 
 from kenmap.demo import build_demo_workspace
 
@@ -118,17 +118,7 @@ def serving(workspace: Path, tmp: Path) -> Iterator[tuple[httpx.Client, dict[str
              "--token-file", str(token_file)], stdout=log, stderr=subprocess.STDOUT)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600, trust_env=False)
     try:
-        for _ in range(600):
-            if server.poll() is not None:
-                raise RuntimeError(f"kenmap serve exited {server.returncode}:\n"
-                                   f"{log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                client.get("/healthz", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("kenmap serve did not answer /healthz within 120 s")
+        wait_ready(server, f"http://127.0.0.1:{port}", log_path)
         yield client, {"Authorization": f"Bearer {token}"}
     finally:
         client.close()

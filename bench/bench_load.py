@@ -48,7 +48,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from processes import process_tree, rss_bytes, stop
+from processes import process_tree, rss_bytes, stop, wait_ready
 
 from kenmap.demo import build_demo_workspace
 
@@ -362,15 +362,7 @@ def main() -> None:
                  "--token-file", str(token_file)], stdout=log, stderr=subprocess.STDOUT)
         sampler = MemorySampler(server.pid)
         try:
-            for _ in range(600):
-                if server.poll() is not None:
-                    raise RuntimeError(f"kenmap serve exited {server.returncode}:\n"
-                                       f"{log_path.read_text(errors='replace')[-3000:]}")
-                try:
-                    httpx.get(base + "/healthz", timeout=1, trust_env=False)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            wait_ready(server, base, log_path)
             sampler.start()
             cpu_client, cpu_server = time.process_time(), cpu_seconds(server.pid)
             wall_start = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 
 def rss_bytes(pid: int) -> int:
@@ -57,3 +58,22 @@ def process_tree(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+def wait_ready(server: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
+    """Wait until ``kenmap serve`` answers /healthz (up to 120 s); its log if it exits."""
+    import time
+
+    import httpx
+
+    for _ in range(600):
+        if server.poll() is not None:
+            raise RuntimeError(f"kenmap serve exited {server.returncode}:\n"
+                               f"{log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            httpx.get(base + "/healthz", timeout=1, trust_env=False).raise_for_status()
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("kenmap serve did not answer /healthz within 120 s")
+
