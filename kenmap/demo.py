@@ -9,7 +9,7 @@ from kenmap.errors import KenmapError
 from kenmap.hubs.imports import import_hubs
 from kenmap.layers.areas import import_areas
 from kenmap.layers.derive import derive_layer
-from kenmap.model.scheme import PRESETS
+from kenmap.model.scheme import PRESETS, Layer, Scheme
 from kenmap.people.activities import import_activities
 from kenmap.people.indicators import import_indicator
 from kenmap.people.population import import_population
@@ -30,6 +30,10 @@ DEMO_TARGETS = DEMO_DATA / "demo_targets.csv"
 #: The demo's indicators: key, label, column, denominator.
 DEMO_INDICATOR_KEYS = [("hitorigurashi", "一人暮らし高齢者", "pop65"),
                        ("yokaigo", "要介護認定者", "pop65"), ("minsei", "民生委員", None)]
+#: Layers outside the nesting: 5 包括圏域 that cut across the 旧市町, and 14 小学校区.
+DEMO_OVERLAYS = (Layer("hokatsu", "包括圏域", nested=False),
+                 Layer("shogakku", "小学校区", nested=False))
+DEMO_SCHEME = Scheme(PRESETS["toyooka"].name, (*PRESETS["toyooka"].layers, *DEMO_OVERLAYS))
 CITY_CODE = "28999"
 CITY_NAME = "デモ市（架空）"
 
@@ -42,7 +46,7 @@ def build_demo_workspace(path: Path) -> Workspace:
                           file=DEMO_CITY)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    ws = Workspace.create(path, PRESETS["toyooka"], "toyooka")
+    ws = Workspace.create(path, DEMO_SCHEME, "toyooka")
     import_areas(ws, [DEMO_CITY], layer="tonarikinjo", code_field="tonarikinjo_code",
                  name_field="tonarikinjo_name")
     for upper, lower in (("gyoseiku", "tonarikinjo"), ("chiku", "gyoseiku"),
@@ -50,6 +54,9 @@ def build_demo_workspace(path: Path) -> Workspace:
         derive_layer(ws, layer=upper, from_layer=lower, by_field=f"{upper}_code",
                      name_field=f"{upper}_name")
     derive_layer(ws, layer="shi", from_layer="kyushicho", single=CITY_NAME, code=CITY_CODE)
+    for overlay in DEMO_OVERLAYS:  # service areas that do not nest
+        derive_layer(ws, layer=overlay.key, from_layer="tonarikinjo",
+                     by_field=f"{overlay.key}_code", name_field=f"{overlay.key}_name")
     import_population(ws, DEMO_POPULATION, layer="tonarikinjo", code_field="隣近所コード",
                       as_of="2025-10-01", source="デモ市 住民基本台帳（架空）")
     import_hubs(ws, DEMO_HUBS, type_field="type", name_field="name", lon_field="lon",

@@ -133,3 +133,37 @@ def test_distance_reach_agrees_with_an_overlay(demo_ws: Path,
             (area["name"], area["pop65_reached"], expected)
     total = sum(a["pop65_reached"] for a in gaps)
     assert abs(total - kyu["reached"].sum()) <= 0.01 * kyu["pop65"].sum()
+
+
+def test_overlay_service_areas_cut_across_the_towns(demo_ws: Path,
+                                                    run: Callable[..., CliResult],
+                                                    tmp_path: Path) -> None:
+    """The demo's 包括圏域 do not follow the 旧市町 (validate accepts them), each has the
+    地域包括支援センター responsible for it, and a sheet per 包括圏域 is written."""
+    import shapely
+
+    report = json.loads(run("validate", demo_ws, "--format", "json").out)
+    assert report["ok"] and report["layers"]["hokatsu"]["nested"] is False
+    assert (report["layers"]["hokatsu"]["count"], report["layers"]["shogakku"]["count"]) == \
+        (5, 14)
+    hokatsu = pyogrio.read_dataframe(demo_ws, layer="hokatsu")
+    towns = pyogrio.read_dataframe(demo_ws, layer="kyushicho")
+    crossing = 0
+    for geom in hokatsu.geometry:
+        shares = shapely.area(shapely.intersection(towns.geometry.to_numpy(), geom)) / geom.area
+        crossing += int((shares > 0.05).sum() >= 2)
+    assert crossing >= 2  # at least two service areas take in parts of two or more towns
+    gaps = json.loads(run("gaps", demo_ws, "--layer", "hokatsu", "--hub-type", "hokatsu",
+                          "--format", "json").out)
+    assert [a["lacking"] for a in gaps["areas"]] == [False] * 5
+    # Figures through the crosswalk add up to the city's.
+    stats = json.loads(run("stats", demo_ws, "--layer", "hokatsu", "--format", "json").out)
+    city = json.loads(run("stats", demo_ws, "--layer", "shi", "--format", "json").out)
+    assert sum(a["population"] for a in stats["areas"]) == \
+        pytest.approx(city["areas"][0]["population"])
+    html = tmp_path / "hokatsu.html"
+    assert run("profile", demo_ws, "--layer", "hokatsu", "--all", "--html", html).code == 0
+    page = html.read_text(encoding="utf-8")
+    assert page.count('<section class="sheet">') == 5
+    first = stats["areas"][0]
+    assert first["name"] in page and f"{first['population']:,.0f}" in page

@@ -146,9 +146,12 @@ def test_index_names_the_type_and_serves_the_same_counts(
     assert result.code == 0, result.err
     index = (out / "index.html").read_text(encoding="utf-8")
     lines = _index_lines(index)
-    assert [line[0] for line in lines] == ["市", "旧市町", "地区", "行政区", "隣近所"]
+    # The nested layers from the top, then the overlays (service areas that do not nest).
+    assert [line[0] for line in lines] == ["市", "旧市町", "地区", "行政区", "隣近所",
+                                           "包括圏域", "小学校区"]
     types = {line[0]: line[2] for line in lines}
     assert types["旧市町"] == "地域包括支援センター"
+    assert types["包括圏域"] == "地域包括支援センター"  # the type responsible for its areas
     assert types["行政区"] == "地区拠点/コミュニティセンター"
     assert "サロン" not in types.values()  # none left in this workspace
     gyoseiku = next(line for line in lines if line[0] == "行政区")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import pytest
 from conftest import CliResult
 from shapely.geometry import box
 
@@ -63,9 +64,57 @@ def test_overlay_figures_through_the_crosswalk(run, tmp_path: Path) -> None:  # 
     stats = json.loads(run("stats", path, "--layer", "hokatsu", "--format", "json").out)
     rows = {a["code"]: a for a in stats["areas"]}
     assert rows["X"]["hubs"] == {"salon": 1} and rows["Y"]["hubs"] == {}
-    # Not yet given for overlays: said, not wrong.
-    gaps = run("gaps", path, "--layer", "hokatsu", "--hub-type", "salon")
-    assert gaps.code == 2 and "入れ子でない層" in gaps.err
+
+
+def _gaps(run, path: Path, *args: str) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    result = run("gaps", path, "--layer", "hokatsu", "--format", "json", *args)
+    assert result.code == 0, result.err
+    return {a["code"]: a for a in json.loads(result.out)["areas"]}
+
+
+def test_gaps_and_coverage_on_an_overlay(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import math
+
+    path = _workspace(tmp_path, [("X", "東包括", None, box(0, 0, 50, 100)),
+                                 ("Y", "西包括", None, box(50, 0, 200, 100))], run)
+    from kenmap.hubs.edits import add_hub
+
+    lon, lat = _lonlat(25, 50)
+    add_hub(Workspace.open(path), {"type": "salon", "name": "東のサロン", "lon": lon,
+                                   "lat": lat})
+    # Membership: X holds the サロン, Y lacks one; 65+ through the crosswalk (20 and 70).
+    rows = _gaps(run, path, "--hub-type", "salon")
+    assert (rows["X"]["lacking"], rows["X"]["pop65"], rows["X"]["pop65_reached"]) == \
+        (False, 20, 20)
+    assert (rows["Y"]["lacking"], rows["Y"]["pop65"], rows["Y"]["pop65_reached"]) == \
+        (True, 70, 0)
+    # Within 50 m straight (detour 1) of the サロン, on 10 m cells: count the cells by hand.
+    # 区 A's 100 cells hold 0.4 of a 65+ each, 区 B's 0.5.
+    def reached(x0: float, x1: float) -> float:
+        total = 0.0
+        for i in range(int(x0) // 10, int(x1) // 10):
+            for j in range(10):
+                cx, cy = i * 10 + 5, j * 10 + 5
+                if math.hypot(cx - 25, cy - 50) <= 50:
+                    total += 0.4 if cx < 100 else 0.5
+        return total
+    rows = _gaps(run, path, "--hub-type", "salon", "--radius", "50", "--detour", "1",
+                 "--cell", "10")
+    assert rows["X"]["pop65_reached"] == pytest.approx(reached(0, 50))
+    assert rows["X"]["reach_rate"] == pytest.approx(reached(0, 50) / 20 * 100)
+    assert rows["Y"]["pop65_reached"] == pytest.approx(reached(50, 200))
+    assert 0 < rows["Y"]["pop65_reached"] < 20  # only 区 A's half is near
+    # A 地域包括支援センター standing in Y may be responsible for X (its service area).
+    lon, lat = _lonlat(150, 50)
+    add_hub(Workspace.open(path), {"type": "hokatsu", "name": "包括センター",
+                                   "lon": lon, "lat": lat, "responsible": "X"})
+    rows = _gaps(run, path, "--hub-type", "hokatsu")
+    assert not rows["X"]["lacking"] and "担当" in rows["X"]["reason"]
+    assert not rows["Y"]["lacking"] and rows["Y"]["hubs_inside"] == 1
+    coverage = json.loads(run("coverage", path, "--format", "json").out)
+    hokatsu = coverage["types"]["salon"]["layers"]["hokatsu"]
+    assert (hokatsu["areas"], hokatsu["lacking"], hokatsu["nested"]) == (2, 1, False)
+    assert hokatsu["pop65_in_areas_with_hub"] == 20
 
 
 def _lonlat(x: float, y: float) -> tuple[float, float]:
@@ -89,8 +138,6 @@ def test_an_overlay_must_cover_the_city_without_overlaps(run, tmp_path: Path) ->
 
 
 def test_a_scheme_declares_overlays(tmp_path: Path) -> None:
-    import pytest
-
     from kenmap.errors import KenmapError
 
     scheme = Scheme.from_dict(SCHEME)

@@ -115,7 +115,9 @@ def hubs(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:
         else:
             spot = _point_in(row.geometry.centroid.buffer(600).intersection(row.geometry), rng)
         add("hokatsu", f"{town}地域包括支援センター", spot, schedule="常設",
-            operator="社会福祉協議会", responsible=row["kyushicho_code"])
+            operator="社会福祉協議会",  # its town, and its 包括圏域 (which cuts across 旧市町)
+            responsible=row["kyushicho_code"] + ", " + frame.loc[
+                frame["kyushicho_code"] == row["kyushicho_code"], "hokatsu_code"].mode().iloc[0])
     estate = frame[frame["gyoseiku_name"] == "若葉台団地"]
     add("fukushi_plaza", "若葉台ふくしプラザ", _point_in(estate.geometry.union_all(), rng),
         schedule="常設", host="空き店舗（スーパー隣）", operator="社会福祉協議会")

@@ -215,6 +215,60 @@ def build(seed: int = SEED) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=EPSG)
     frame["geometry"] = shapely.set_precision(
         shapely.transform(frame.geometry.to_numpy(), lambda xy: xy * SCALE + ORIGIN), 0.1)
+    return _with_overlays(frame, rng)
+
+
+#: 包括圏域 (service areas of the 地域包括支援センター): the centre's inner 地区, and four
+#: areas each joining a valley town (two in the south) to the outer 地区 of the centre nearest
+#: it — so they cut across the 旧市町, as 芦屋's 5 包括 areas cut across its 4 圏域.
+HOKATSU = [("H1", "中央包括圏域", ["中央町"]), ("H2", "北部包括圏域", ["北浜町"]),
+           ("H3", "東部包括圏域", ["東谷町"]), ("H4", "西部包括圏域", ["西山町"]),
+           ("H5", "南部包括圏域", ["南原町", "奥野町"])]
+#: 中央町's 地区 nearest its centre that stay in 中央包括圏域.
+INNER_CHIKU = 4
+#: 小学校区: the 行政区 grouped around this many clusters of homes (no regard to the 地区).
+N_SHOGAKKU = 14
+
+
+def _with_overlays(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """Add the two overlay layers' codes and names to every 隣近所: 包括圏域 and 小学校区."""
+    from scipy.cluster.vq import kmeans2
+
+    centres = shapely.get_coordinates(shapely.centroid(frame.geometry.to_numpy()))
+    towns = {name: (np.array(offset) * SCALE + ORIGIN) for name, offset, _, _ in KYUSHICHO}
+    group_of_town = {t: code for code, _, members in HOKATSU for t in members}
+    chiku = frame.assign(x=centres[:, 0], y=centres[:, 1]).groupby("chiku_code").agg(
+        town=("kyushicho_name", "first"), x=("x", "mean"), y=("y", "mean"))
+    centre = towns["中央町"]
+    chiku["d"] = np.hypot(chiku["x"] - centre[0], chiku["y"] - centre[1])
+    inner = set(chiku[chiku["town"] == "中央町"].nsmallest(INNER_CHIKU, "d").index)
+    outer_towns = [t for t in towns if t != "中央町"]
+    group = {}
+    for code, row in chiku.iterrows():
+        if row["town"] != "中央町":
+            group[code] = group_of_town[row["town"]]
+        elif code in inner:
+            group[code] = "H1"
+        else:  # an outer 地区 of the centre joins the valley town nearest it
+            near = min(outer_towns, key=lambda t: float(np.hypot(*(row[["x", "y"]].to_numpy(
+                dtype=float) - towns[t]))))
+            group[code] = group_of_town[near]
+    names = {code: name for code, name, _ in HOKATSU}
+    frame["hokatsu_code"] = frame["chiku_code"].map(group)
+    frame["hokatsu_name"] = frame["hokatsu_code"].map(names)
+
+    _, label = kmeans2(centres, N_SHOGAKKU, seed=rng, minit="++")
+    gyo = pd.DataFrame({"gyo": frame["gyoseiku_code"], "cluster": label})
+    by_gyo = gyo.groupby("gyo")["cluster"].agg(lambda s: int(s.value_counts().index[0]))
+    # Numbered from north to south, like 第一小学校 … in the order of the town's founding.
+    north = pd.Series(centres[:, 1]).groupby(label).mean().sort_values(ascending=False)
+    number = {int(c): i + 1 for i, c in enumerate(north.index)}
+    numerals = "一二三四五六七八九十"
+    def school(n: int) -> str:
+        return (numerals[n - 1] if n <= 10 else f"十{numerals[n - 11]}") + "小学校区"
+    frame["shogakku_code"] = frame["gyoseiku_code"].map(
+        lambda g: f"S{number[by_gyo[g]]:02d}")
+    frame["shogakku_name"] = frame["shogakku_code"].map(lambda c: "第" + school(int(c[1:])))
     return frame
 
 

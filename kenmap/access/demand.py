@@ -20,7 +20,7 @@ import shapely
 from numpy.typing import NDArray
 
 from kenmap.errors import KenmapError
-from kenmap.layers.hierarchy import filled_layers
+from kenmap.layers.hierarchy import filled_layers, overlay_layers
 from kenmap.model import settings
 from kenmap.people.tables import GRID_TABLES, table_name
 from kenmap.workspace import Workspace
@@ -145,14 +145,16 @@ def population_layer(ws: Workspace) -> str:
 #: Demand cells by the inputs they were built from; a hub edit does not touch them.
 _CACHE: dict[tuple[Any, ...], Demand] = {}
 #: Bump when the stored form or the demand model changes: stored cells are then rebuilt.
-_MODEL = 1
+_MODEL = 2
 
 
 def demand_inputs(ws: Workspace) -> list[str]:
-    """The tables demand cells are built from: the layers, their population and any grids."""
+    """The tables demand cells are built from: the layers (overlays too: each cell carries
+    their codes), their population and any grids."""
     tables = set(ws.tables())
     layers = filled_layers(ws)
-    return [*layers, *(table_name(k) for k in layers if table_name(k) in tables),
+    return [*layers, *overlay_layers(ws),
+            *(table_name(k) for k in layers if table_name(k) in tables),
             *(t for t in GRID_TABLES.values() if t in tables)]
 
 
@@ -231,7 +233,9 @@ def _build(ws: Workspace, cell: float) -> Demand:
         parents = pd.Series(frame["parent_code"].to_numpy(), index=frame["code"].to_numpy())
         current = current.map(parents)
         out.codes[upper] = current.to_numpy(dtype=object)
-    for lower in keys[index + 1:]:  # finer than the population: locate cell centroids
+    # Finer than the population, and the overlays (包括 areas, school districts) that follow
+    # no nesting: each cell belongs to the area holding its centroid.
+    for lower in [*keys[index + 1:], *overlay_layers(ws)]:
         finer = ws.read_layer(lower)
         tree = shapely.STRtree(finer.geometry.to_numpy())
         pts = out.points()

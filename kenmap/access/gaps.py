@@ -25,7 +25,7 @@ from kenmap.access.reach import (
     responsible_codes,
 )
 from kenmap.errors import KenmapError
-from kenmap.layers.hierarchy import filled_layers, require_nested
+from kenmap.layers.hierarchy import filled_layers, overlay_layers, require_areas
 from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
 from kenmap.people.stats import layer_counts
@@ -61,16 +61,14 @@ def gap_table(
         raise KenmapError("--radius は正のメートル数にしてください", field="--radius")
     if not 0 <= min_reach <= 100:
         raise KenmapError("--min-reach は0～100の百分率にしてください", field="--min-reach")
-    require_nested(ws, layer, "拠点の不足")
-    if layer not in filled_layers(ws):
-        raise KenmapError(f"レイヤ {layer}（{layer_label}）に区域がありません", field="--layer")
+    require_areas(ws, layer)
     hubs = hubs if hubs is not None else hubs_of(ws, hub_type, with_planned=with_planned)
     demand = demand if demand is not None else demand_cells(ws, cell)
     # The same question on the same demand, hubs and counts has the same answer: coverage asks
     # every type on every layer, and after one hub edit only that type's tables change.
     memo_key = (demand.key or id(demand), layer, hub_type, radius, with_planned, detour,
                 min_reach, cell, _hub_digest(hubs, layer),
-                ws.state_of([*filled_layers(ws), *(t for t in ws.tables()
+                ws.state_of([*filled_layers(ws), *overlay_layers(ws), *(t for t in ws.tables()
                                                    if t.startswith("population_"))]))
     if demand.key and memo_key in _TABLES:
         return _TABLES[memo_key].copy()
@@ -108,9 +106,13 @@ def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_la
     known = ~np.isnan(demand.pop65)
     pop65 = np.where(known, demand.pop65, 0.0)
     area_pop65 = _per_area(demand, layer, np.where(known, demand.pop65, np.nan))
-    if layer in demand.codes and filled_layers(ws).index(layer) <= filled_layers(ws).index(
-            demand.layer):
-        # At or above the population layer: the exact summed counts that stats shows.
+    cells_pop65 = area_pop65
+    overlay = layer in ws.scheme.overlays
+    if overlay or (layer in demand.codes and filled_layers(ws).index(layer)
+                   <= filled_layers(ws).index(demand.layer)):
+        # At or above the population layer: the exact summed counts that stats shows. An
+        # overlay's counts come through the crosswalk (as stats shows them); its reach rate is
+        # the share of its cells' 65+ reached, applied to that count.
         exact = layer_counts(ws, layer)["pop65"]
         area_pop65 = exact.where(exact.notna(), np.nan)
     with np.errstate(invalid="ignore"):
@@ -142,6 +144,10 @@ def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_la
                                                             0.0))
         reached = np.where(known65, codes.map(reached_by_area).fillna(0).to_numpy(dtype=float),
                            np.nan)
+        if overlay:
+            in_cells = codes.map(cells_pop65).to_numpy(dtype=float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                reached = np.where(in_cells > 0, reached / in_cells * p65, 0.0 * p65)
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(p65 > 0, reached / p65 * 100, np.nan)
         lacking = np.where(~known65, ~has_hub, np.where(p65 > 0, rate < min_reach, False))
@@ -244,7 +250,7 @@ def coverage(ws: Workspace, *, with_planned: bool = False, detour: float = DEFAU
     require_pop65(ws, demand, "カバー率（到達圏内の65歳以上の割合）")
     known = ~np.isnan(demand.pop65)
     total65 = float(demand.pop65[known].sum())
-    layers = filled_layers(ws)
+    layers = [*filled_layers(ws), *overlay_layers(ws)]
     out: dict[str, Any] = {"pop65": total65, "detour": detour, "cell_m": cell,
                            "with_planned": with_planned, "types": {}}
     for hub_type in catalogue.types.values():
@@ -265,6 +271,7 @@ def coverage(ws: Workspace, *, with_planned: bool = False, detour: float = DEFAU
             with_hub = table.loc[~table["lacking"], "pop65"].fillna(0).sum()
             entry["layers"][layer] = {
                 "label": ws.scheme.layer(layer).label, "areas": len(table), "lacking": lacking,
+                "nested": layer not in ws.scheme.overlays,
                 "lacking_share": lacking / len(table) * 100 if len(table) else None,
                 "pop65_in_areas_with_hub": float(with_hub),
                 "pop65_share_in_areas_with_hub": float(with_hub) / total65 * 100

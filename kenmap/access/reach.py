@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,7 @@ from numpy.typing import NDArray
 
 from kenmap.access.demand import Demand
 from kenmap.errors import KenmapError
-from kenmap.hubs.table import HUBS, counting
+from kenmap.hubs.table import HUBS, counting, split_codes
 from kenmap.layers.locate import area_column
 from kenmap.model import settings
 from kenmap.model.catalogue import catalogue_of
@@ -171,7 +170,7 @@ def responsible_codes(hubs: HubSet) -> set[str]:
         return set()
     codes: set[str] = set()
     for value in hubs.frame["responsible"].dropna():
-        codes |= {c.strip() for c in re.split(r"[;,、\s]+", str(value)) if c.strip()}
+        codes.update(split_codes(value))
     return codes
 
 

@@ -14,7 +14,13 @@ import pandas as pd
 from kenmap.access.gaps import gap_table
 from kenmap.errors import KenmapError, NotFoundError
 from kenmap.hubs.table import counting, layer_hub_type, read_hubs
-from kenmap.layers.hierarchy import child_layer, filled_layers, parent_layer
+from kenmap.layers.hierarchy import (
+    child_layer,
+    filled_layers,
+    overlay_members,
+    parent_layer,
+    require_areas,
+)
 from kenmap.layers.locate import area_column
 from kenmap.model.catalogue import catalogue_of
 from kenmap.people.snapshots import SNAPSHOTS, as_of
@@ -66,8 +72,12 @@ def area_sheets(ws: Workspace, layer: str, codes: list[str]) -> list[dict[str, A
     status_text = {"existing": "", "planned": "（計画）", "candidate": "（候補地）"}
 
     lower = child_layer(ws, layer)
-    child_type = layer_hub_type(ws, lower) if lower else None
     children = ws.read_attributes(lower) if lower else pd.DataFrame()
+    if layer in ws.scheme.overlays:  # a service area: the nested areas it is made of
+        lower, members = overlay_members(ws, layer)
+        children = ws.read_attributes(lower)
+        children["parent_code"] = children["code"].map(members)
+    child_type = layer_hub_type(ws, lower) if lower else None
     try:
         lacking_codes: set[str] | None = set() if lower is None else set(
             (t := gap_table(ws, layer=lower, hub_type=str(child_type)))
@@ -136,6 +146,5 @@ def area_sheets(ws: Workspace, layer: str, codes: list[str]) -> list[dict[str, A
 
 def area_codes(ws: Workspace, layer: str) -> list[str]:
     """The codes of a layer's areas in table order (one sheet each)."""
-    if layer not in filled_layers(ws):
-        raise KenmapError(f"レイヤ {layer} に区域がありません", field="--layer")
+    require_areas(ws, layer)
     return [str(c) for c in ws.read_attributes(layer)["code"]]

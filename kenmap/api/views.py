@@ -24,7 +24,7 @@ from kenmap.access.gaps import coverage, gap_table
 from kenmap.errors import KenmapError, NotFoundError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
 from kenmap.hubs.table import hub_features, hub_record, layer_hub_type, read_hubs
-from kenmap.layers.hierarchy import child_layer, filled_layers, parent_layer
+from kenmap.layers.hierarchy import area_layers, child_layer, filled_layers, parent_layer
 from kenmap.layers.locate import area_column
 from kenmap.maps.page import MapOptions, build_map
 from kenmap.maps.pages import index_entries, index_html
@@ -168,12 +168,12 @@ class Views:
         """The scheme's layers with their area counts, the CRS and the population sources."""
         def compute() -> dict[str, Any]:
             ws = self.workspace()
-            filled = set(filled_layers(ws))
+            filled = set(area_layers(ws))
             out = []
             for layer in ws.scheme.layers:
                 count = len(ws.read_attributes(layer.key)) if layer.key in filled else 0
                 out.append({"key": layer.key, "label": layer.label, "expected": layer.expected,
-                            "count": count})
+                            "nested": layer.nested, "count": count})
             # Sources as the user named them; the server's own paths stay on the server.
             population = {layer: {**info, "file": os.path.basename(str(info.get("file", "")))}
                           for layer, info in ws.get("population", {}).items()}
@@ -183,7 +183,7 @@ class Views:
 
     def _check_layer(self, ws: Workspace, layer: str) -> None:
         ws.scheme.layer(layer)
-        if layer not in filled_layers(ws):
+        if layer not in area_layers(ws):
             raise NotFoundError(f"レイヤ {layer} に区域がありません")
 
     def areas_geojson(self, layer: str, full: bool) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,6 +66,30 @@ def type_counts(ws: Workspace) -> dict[str, int]:
     return {str(k): int(n) for k, n in counts.items()}
 
 
+def split_codes(value: object) -> list[str]:
+    """Area codes in a ``responsible`` field (担当区域: separated by commas, 、, ; or spaces)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    return [c.strip() for c in re.split(r"[;,、\s]+", str(value)) if c.strip()]
+
+
+def responsible_types(ws: Workspace, layer: str) -> list[str]:
+    """Hub types whose hubs name areas of ``layer`` as their responsibility, most areas
+    first (the 地域包括支援センター of a 包括 service-area layer)."""
+    if HUBS not in ws.tables():
+        return []
+    hubs = ws.read_points(HUBS)
+    if "responsible" not in hubs.columns or len(hubs) == 0:
+        return []
+    codes = set(ws.read_attributes(layer)["code"].astype(str))
+    named: dict[str, set[str]] = {}
+    for hub_type, value in zip(hubs["type"], hubs["responsible"]):
+        mine = codes.intersection(split_codes(value))
+        if mine:
+            named.setdefault(str(hub_type), set()).update(mine)
+    return sorted(named, key=lambda k: (-len(named[k]), k))
+
+
 def layer_hub_type(ws: Workspace, layer: str) -> str:
     """The hub type whose gaps a layer's map and index show.
 
@@ -77,6 +102,8 @@ def layer_hub_type(ws: Workspace, layer: str) -> str:
     preset = ws.get("scheme_preset")
     expected = [key for key, hub_type in catalogue.types.items()
                 if hub_type.expected_layer(ws.scheme.keys, preset) == layer]
+    if layer in ws.scheme.overlays:  # a service area: the type whose hubs are responsible
+        expected = responsible_types(ws, layer)
     present = {k: n for k, n in type_counts(ws).items() if k in catalogue.types}
     for key in expected:
         if present.get(key):

@@ -88,7 +88,10 @@ def derive_layer(
     """Dissolve ``from_layer`` into ``layer`` and link the children to the new areas."""
     scheme = ws.scheme
     parent_def, child_def = scheme.layer(layer), scheme.layer(from_layer)
-    if scheme.index(layer) >= scheme.index(from_layer):
+    if not child_def.nested:
+        raise KenmapError(f"{from_layer}（{child_def.label}）は入れ子でない層です。"
+                          "入れ子の層から作ってください", field="--from")
+    if parent_def.nested and scheme.index(layer) >= scheme.index(from_layer):
         raise KenmapError(f"この区域体系（{' ⊃ '.join(scheme.keys)}）では {layer}"
                           f"（{parent_def.label}）は "
                           f"{from_layer}（{child_def.label}）の上位ではありません",

@@ -31,11 +31,15 @@ def overlay_layers(ws: Workspace) -> list[str]:
     return [key for key in ws.scheme.overlays if key in tables]
 
 
-def require_nested(ws: Workspace, layer: str, what: str) -> None:
-    """Refuse ``what`` on an overlay layer (not yet given for areas that do not nest)."""
-    if layer in ws.scheme.overlays:
-        raise KenmapError(f"{ws.scheme.layer(layer).label}は入れ子でない層（nested = false）です。"
-                          f"{what}は入れ子の層で出してください（この層では stats が使えます）",
+def area_layers(ws: Workspace) -> list[str]:
+    """Keys of every layer that holds areas: the nested ones top first, then the overlays."""
+    return [*filled_layers(ws), *overlay_layers(ws)]
+
+
+def require_areas(ws: Workspace, layer: str) -> None:
+    """Refuse a layer with no areas (nested or overlay), naming it."""
+    if layer not in area_layers(ws):
+        raise KenmapError(f"レイヤ {layer}（{ws.scheme.layer(layer).label}）に区域がありません",
                           field="--layer")
 
 
@@ -56,6 +60,22 @@ def default_layer(ws: Workspace, hub_type: str | None = None) -> str:
             return str(expected)
     below_top = filled[1:] or filled
     return below_top[-2] if len(below_top) >= 2 else below_top[-1]
+
+
+def overlay_members(ws: Workspace, overlay: str) -> tuple[str, pd.Series]:
+    """The nested areas an overlay area is made of, for its sheet: the coarsest filled layer
+    with at least three areas per overlay area (the 地区 of a 包括 area), each area assigned
+    to the overlay area holding the largest share of it. Returns the layer and, indexed by
+    its codes, the overlay code of each."""
+    overlay_areas = ws.read_layer(overlay)
+    filled = filled_layers(ws)
+    layer = next((key for key in filled
+                  if len(ws.read_attributes(key)) >= 3 * len(overlay_areas)), filled[-1])
+    areas = ws.read_layer(layer)
+    fit = best_parent(areas.geometry.to_numpy(), overlay_areas.geometry.to_numpy())
+    codes = overlay_areas["code"].to_numpy()
+    return layer, pd.Series([codes[p] if p >= 0 else None for p in fit["parent"]],
+                            index=areas["code"].to_numpy(), dtype=object)
 
 
 def parent_layer(ws: Workspace, key: str) -> str | None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from kenmap.layers.hierarchy import filled_layers
+from kenmap.layers.hierarchy import filled_layers, overlay_layers
 from kenmap.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -29,11 +29,17 @@ def area_column(layer: str) -> str:
 FEW_POINTS = 8
 
 
+def located_layers(ws: Workspace) -> list[str]:
+    """The layers points are located on: every nested layer that has areas, then the overlays
+    (a hub stands in one 包括 area as it stands in one 地区)."""
+    return [*filled_layers(ws), *overlay_layers(ws)]
+
+
 def locate_point(ws: Workspace, x: float, y: float) -> dict[str, str | None]:
     """The code of the area holding the point (x, y) in the workspace CRS, on every layer that
     has areas, keyed by :func:`area_column` (None outside the layer's areas), read through
     the GeoPackage's spatial index."""
-    keys = filled_layers(ws)
+    keys = located_layers(ws)
     found = ws.areas_holding(keys, x, y)
     return {area_column(key): found[key] for key in keys}
 
@@ -49,10 +55,10 @@ def locate(ws: Workspace, points: gpd.GeoSeries) -> pd.DataFrame:
     if 0 < len(geoms) <= FEW_POINTS and shapely.get_type_id(geoms).tolist() == \
             [0] * len(geoms):
         found = [locate_point(ws, float(g.x), float(g.y)) for g in geoms]
-        for key in filled_layers(ws):
+        for key in located_layers(ws):
             out[area_column(key)] = [f[area_column(key)] for f in found]
         return out
-    for key in filled_layers(ws):
+    for key in located_layers(ws):
         areas = ws.read_layer(key)
         tree = shapely.STRtree(areas.geometry.to_numpy())
         pt, area = tree.query(geoms, predicate="intersects")

@@ -17,7 +17,7 @@ from kenmap.errors import KenmapError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
 from kenmap.geo.topology import topology
 from kenmap.hubs.table import layer_hub_type, read_hubs
-from kenmap.layers.hierarchy import filled_layers, parent_layer, require_nested
+from kenmap.layers.hierarchy import filled_layers, parent_layer, require_areas
 from kenmap.maps.assets import inline_assets, unescape_unicode
 from kenmap.maps.escape import script_json
 from kenmap.maps.escape import text as esc
@@ -68,9 +68,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     """The page's HTML and facts about it (areas drawn, size …)."""
     scheme = ws.scheme
     layer_def = scheme.layer(layer)
-    require_nested(ws, layer, "地図")
-    if layer not in filled_layers(ws):
-        raise KenmapError(f"レイヤ {layer}（{layer_def.label}）に区域がありません", field="--layer")
+    require_areas(ws, layer)
     if options.tiles not in ("none", "osm"):
         raise KenmapError("--tiles は none か osm にしてください", field="--tiles")
     catalogue = catalogue_of(ws.get("hub_types"))

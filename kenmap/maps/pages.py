@@ -9,7 +9,7 @@ from typing import Any
 from kenmap.access.gaps import gap_table
 from kenmap.errors import KenmapError
 from kenmap.hubs.table import layer_hub_type
-from kenmap.layers.hierarchy import filled_layers
+from kenmap.layers.hierarchy import area_layers, filled_layers
 from kenmap.maps.escape import text as esc
 from kenmap.maps.page import MapOptions, build_map
 from kenmap.model.catalogue import catalogue_of
@@ -63,7 +63,7 @@ def index_entries(ws: Workspace, options: MapOptions, href: Callable[[str], str]
     """
     catalogue = catalogue_of(ws.get("hub_types"))
     entries = []
-    for key in filled_layers(ws):
+    for key in area_layers(ws):  # the nested layers, then the overlays
         hub_type = options.hub_type or layer_hub_type(ws, key)
         try:
             lacking: int | None = int(gap_table(

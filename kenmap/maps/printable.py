@@ -18,7 +18,7 @@ import numpy as np
 from kenmap.access.gaps import gap_table
 from kenmap.errors import KenmapError
 from kenmap.hubs.table import counting, layer_hub_type, read_hubs
-from kenmap.layers.hierarchy import filled_layers, parent_layer
+from kenmap.layers.hierarchy import filled_layers, parent_layer, require_areas
 from kenmap.maps.page import MapOptions
 from kenmap.maps.style import (
     GAP_COLOUR,
@@ -79,8 +79,7 @@ def handout_figure(ws: Workspace, layer: str, options: MapOptions) -> tuple[Figu
 
     scheme = ws.scheme
     layer_def = scheme.layer(layer)
-    if layer not in filled_layers(ws):
-        raise KenmapError(f"レイヤ {layer} に区域がありません", field="--layer")
+    require_areas(ws, layer)
     catalogue = catalogue_of(ws.get("hub_types"))
     hub_type = options.hub_type or layer_hub_type(ws, layer)
     type_def = catalogue.get(hub_type)

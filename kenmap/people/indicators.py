@@ -183,6 +183,9 @@ def indicator_figures(ws: Workspace, layer: str, key: str) -> tuple[pd.DataFrame
         out[key] = np.nan
         if info.get("per"):
             out[f"{key}_rate"] = np.nan
+        if layer in ws.scheme.overlays:  # a count per 行政区 is not split across borders
+            return out, (f"{info['label']}は{ws.scheme.layer(own).label}ごとの値で、入れ子でない"
+                         f"{ws.scheme.layer(layer).label}には按分せず示しません")
         return out, (f"{info['label']}は{ws.scheme.layer(own).label}の値なので、それより細かい"
                      f"{ws.scheme.layer(layer).label}では示せません")
     target = values["code"] if layer == own else values["code"].map(code_map(ws, own, layer))

@@ -39,11 +39,14 @@ def derive_neighbourhoods(ws: Workspace, *, from_layer: str, size: float = 200.0
     """
     scheme = ws.scheme
     parent_def = scheme.layer(from_layer)
+    if not parent_def.nested:
+        raise KenmapError(f"{from_layer}（{parent_def.label}）は入れ子でない層です。"
+                          "入れ子の層を指定してください", field="--from")
     index = scheme.index(from_layer)
-    if index + 1 >= len(scheme.layers):
+    if index + 1 >= len(scheme.keys):
         raise KenmapError(f"{from_layer} はこの区域体系で最も細かいレイヤです。"
                           "その下に埋めるレイヤはありません", field="--from")
-    key = target or scheme.layers[index + 1].key
+    key = target or scheme.keys[index + 1]
     child_def = scheme.layer(key)
     if scheme.index(key) != index + 1:
         raise KenmapError(f"{key} は {from_layer} のすぐ下のレイヤではありません", field="--layer")

@@ -206,7 +206,8 @@ def layer_stats(ws: Workspace, layer: str, rate_base: str = "total") -> pd.DataF
     out["area_km2"] = areas.geometry.area.to_numpy() / 1e6
     hubs = ws.read_points(HUBS)
     column = area_column(layer)
-    if layer in ws.scheme.overlays and len(hubs):  # not located at import: by containment
+    if layer in ws.scheme.overlays and len(hubs) and column not in hubs.columns:
+        # located before the overlay existed (an older workspace): by containment
         import shapely
 
         tree = shapely.STRtree(areas.geometry.to_numpy())
