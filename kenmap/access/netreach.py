@@ -113,3 +113,44 @@ def network_reach(ws: Workspace, walking: Walking | None = None) -> NetworkReach
     """The workspace's network for measuring walks (refused when none was imported)."""
     net = read_network(ws)
     return NetworkReach(net, walking or Walking(), ws.state_of([NETWORK]))
+
+
+def walk_minutes(ws: Workspace, layer: str, walking: Walking | None = None
+                 ) -> dict[str, dict[str, float | None]]:
+    """For every area of ``layer``: the walking minutes along the network to the nearest hub
+    of each type that has hubs, averaged over its older residents (its cells' 65+; the
+    residents where 65+ is unknown). Empty when the workspace has no network."""
+    from kenmap.access.demand import demand_cells
+    from kenmap.access.reach import hubs_of
+    from kenmap.hubs.table import type_counts
+    from kenmap.network.store import has_network
+
+    if not has_network(ws):
+        return {}
+    reach = network_reach(ws, walking or Walking(minutes=True))
+    demand = demand_cells(ws)
+    if layer not in demand.codes:
+        return {}
+    from kenmap.hubs.table import HUBS
+
+    memo = (reach.key, reach.walking, demand.key, ws.state_of([HUBS]), layer)
+    if memo in _MINUTES:
+        return _MINUTES[memo]
+    weight = np.where(np.isnan(demand.pop65), np.nan_to_num(demand.total), demand.pop65)
+    out: dict[str, dict[str, float | None]] = {}
+    for hub_type in type_counts(ws):
+        walk = reach.walk(demand, hubs_of(ws, hub_type))
+        ok = np.isfinite(walk) & (weight > 0)
+        total = demand.per_area(layer, np.where(ok, weight * walk, np.nan))
+        people = demand.per_area(layer, np.where(ok, weight, np.nan))
+        for code in total.index:
+            value = total[code] / people[code] if people[code] > 0 else np.nan
+            out.setdefault(str(code), {})[hub_type] = None if np.isnan(value) else \
+                round(float(value), 1)
+    if len(_MINUTES) >= 16:
+        _MINUTES.pop(next(iter(_MINUTES)))
+    _MINUTES[memo] = out
+    return out
+
+
+_MINUTES: dict[tuple[Any, ...], dict[str, dict[str, float | None]]] = {}
