@@ -36,7 +36,8 @@ def read_osm_ways(path: Path) -> pd.DataFrame:
 
     ways: list[tuple[list[int], list[tuple[float, float]], dict[str, Any]]] = []
     try:
-        processor = osmium.FileProcessor(str(path), osmium.osm.WAY).with_locations()
+        processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY
+                                        ).with_locations()
         for way in processor:
             if not isinstance(way, osmium.osm.Way) or "highway" not in way.tags:
                 continue

@@ -121,7 +121,11 @@ def import_network(ws: Workspace, path: str | Path, *, crs: str | None = None,
             f"全体の {(~main).mean():.1%}）を除き、最大の連結部分を残しました")
     if kept.n_edges == 0:
         raise KenmapError("道路網がつながっていません（辺を持つ連結部分がありません）", file=path)
-    _check_reaches_areas(ws, kept, path)
+    far = _check_reaches_areas(ws, kept, path)
+    if far > 1 - NEAR_SHARE:
+        report.warnings.append(
+            f"区域の {far:.0%} が道路網から {NEAR_M:.0f} m 以上離れています（道路網が市域の一部"
+            "しか覆っていません）: その区域からの徒歩は道路までの直線を含みます")
     report.facts.update({"nodes": kept.n_nodes, "edges": kept.n_edges,
                          "km": round(float(kept.length.sum()) / 1000, 1),
                          "terrain": kept.has_terrain, "file": path.name})
@@ -137,8 +141,9 @@ def import_network(ws: Workspace, path: str | Path, *, crs: str | None = None,
     return report
 
 
-def _check_reaches_areas(ws: Workspace, net: Network, path: Path) -> None:
-    """Refuse a network that does not come near the areas (wrong place or CRS)."""
+def _check_reaches_areas(ws: Workspace, net: Network, path: Path) -> float:
+    """Refuse a network that does not come near the areas (wrong place or CRS); the share of
+    areas far from it."""
     from kenmap.layers.hierarchy import filled_layers
 
     layers = filled_layers(ws)
@@ -149,9 +154,7 @@ def _check_reaches_areas(ws: Workspace, net: Network, path: Path) -> None:
     if share == 0:
         raise KenmapError(f"道路網が区域から {NEAR_M:.0f} m 以内にありません（場所か座標系が"
                           "違います。--crs を確認してください）", file=path)
-    if share < NEAR_SHARE:
-        raise KenmapError(f"区域の {1 - share:.0%} が道路網から {NEAR_M:.0f} m 以上離れています"
-                          "（道路網が市域の一部しか覆っていません）", file=path)
+    return 1 - share
 
 
 def import_terrain(ws: Workspace, paths: list[Path]) -> Report:
