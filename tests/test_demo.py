@@ -37,8 +37,9 @@ def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
     gen.write(frame, tmp_path / "demo_city.geojson")
     write_people(frame, tmp_path, gen.SEED)
     towns = np.array([np.array(c) * gen.SCALE + gen.ORIGIN for _, c, _, _ in gen.KYUSHICHO])
-    write_roads(build_roads(frame, gen.ORIGIN, gen.SCALE, towns,
-                            gen.ESTATE_AT * gen.SCALE + gen.ORIGIN), tmp_path / "demo_roads.geojson")
+    roads = build_roads(frame, gen.ORIGIN, gen.SCALE, towns,
+                        gen.ESTATE_AT * gen.SCALE + gen.ORIGIN)
+    write_roads(roads, tmp_path / "demo_roads.geojson")
     for name in ("demo_city.geojson", "demo_population.csv", "demo_hubs.csv",
                  "demo_population_2020.csv", "demo_indicators.csv", "demo_activities.csv",
                  "demo_roads.geojson"):

@@ -124,7 +124,8 @@ OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
   <way id="11"><nd ref="4"/><nd ref="2"/><nd ref="5"/><tag k="highway" v="footway"/></way>
   <way id="12"><nd ref="6"/><nd ref="7"/><tag k="highway" v="path"/></way>
   <way id="13"><nd ref="1"/><nd ref="4"/><tag k="highway" v="motorway"/></way>
-  <way id="14"><nd ref="3"/><nd ref="5"/><tag k="highway" v="service"/><tag k="access" v="private"/></way>
+  <way id="14"><nd ref="3"/><nd ref="5"/><tag k="highway" v="service"/>
+    <tag k="access" v="private"/></way>
 </osm>
 """
 
