@@ -61,3 +61,19 @@ MAX_IMPORT_ROWS: Final[int] = 1_000_000
 SERVER_KEEP_ALIVE_S: Final[int] = 75
 #: Seconds the server takes to stop after SIGTERM before dropping open requests.
 SHUTDOWN_GRACE_S: Final[int] = 3
+#: Roles of workbench users, from least to most allowed: viewers read, editors edit hubs,
+#: import and run siting, admins also manage the catalogue and the users.
+ROLES: Final[tuple[str, ...]] = ("viewer", "editor", "admin")
+#: Shortest password a user may be given.
+MIN_PASSWORD_LENGTH: Final[int] = 8
+#: A sign-in session ends after this many hours without a request (kept in the workspace,
+#: so a restarted server keeps people signed in).
+SESSION_IDLE_H: Final[float] = 12.0
+#: A session's expiry is pushed back at most this often (seconds): not a write per request.
+SESSION_TOUCH_S: Final[int] = 600
+#: Failed sign-ins allowed per name and per client address within the window below; the next
+#: attempt is refused (429) until the oldest failure leaves the window.
+SIGN_IN_MAX_FAILURES: Final[int] = 5
+SIGN_IN_WINDOW_S: Final[int] = 300
+#: Password checks run at once (each Argon2 check takes 64 MiB and tens of milliseconds).
+SIGN_IN_SLOTS: Final[int] = 2
