@@ -379,6 +379,11 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                                    replace=replace).to_dict()
         return dict(await write(run, by=who))
 
+    from kenmap.api.wizard import wizard_router
+
+    app.include_router(wizard_router(views, write, writer, max_upload=max_upload,
+                                     max_rows=max_rows))
+
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         """Redirect to the index of maps."""

@@ -26,6 +26,10 @@ SITING_TIME_LIMIT_S: Final[float] = 30.0
 MAX_UPLOAD_MB: Final[int] = 200
 #: An uploaded zip may expand to at most this many bytes.
 UPLOAD_MAX_EXPANDED: Final[int] = 2 * 1024**3
+#: Seconds an import-wizard upload is kept after its last use (then removed).
+WIZARD_UPLOAD_TTL_S: Final[int] = 3600
+#: Import-wizard uploads kept at once per server (a new one removes the oldest).
+WIZARD_MAX_UPLOADS: Final[int] = 5
 #: Address the server binds to by default (loopback: a laptop's server is not on the network).
 HOST: Final[str] = "127.0.0.1"
 #: Port the server listens on by default.

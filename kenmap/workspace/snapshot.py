@@ -24,6 +24,7 @@ from kenmap.workspace.gpkg import (
     CACHE_TABLE,
     GDAL_GATE,
     HISTORY_TABLE,
+    META_TABLE,
     POINT_TYPES,
     TMP_PREFIX,
     connect,
@@ -129,6 +130,18 @@ class Workspace:
                 if fresh.version(key[0]) == self.version(key[0]) and key[0] in fresh.tables():
                     fresh._frames[key] = frame
         return fresh
+
+    def copy_to(self, target: str | Path) -> Workspace:
+        """A copy of the file at ``target`` (a dry run works on it), taken under the writers'
+        lock so no write is half in it; the workspace itself is only read. The copy has an
+        identity of its own, so nothing cached for it is ever taken for the original's."""
+        target = Path(target)
+        with exclusive(self.path):
+            shutil.copyfile(self.path, target)
+        with session(target) as con:
+            con.execute(f'UPDATE "{META_TABLE}" SET value = ? WHERE key = ?',
+                        (json.dumps(uuid.uuid4().hex), "uid"))
+        return Workspace.open(target)
 
     # -- metadata ----------------------------------------------------------------------------
     @property
