@@ -381,8 +381,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     from kenmap.api.wizard import wizard_router
 
-    app.include_router(wizard_router(views, write, writer, max_upload=max_upload,
-                                     max_rows=max_rows))
+    app.include_router(wizard_router(views, write, [Depends(auth.editor)],
+                                     max_upload=max_upload, max_rows=max_rows))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
