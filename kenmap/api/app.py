@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from kenmap import __version__
+from kenmap.api.downloads import downloads_router
 from kenmap.api.guards import (
     BodyLimit,
     HostCheck,
@@ -373,6 +374,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                                    y_field=y_field, crs=crs, status=status, encoding=encoding,
                                    replace=replace).to_dict()
         return dict(await write(run))
+
+    app.include_router(downloads_router(views))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
