@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kenmap import __version__
 from kenmap.api.auth import Auth, Principal, acting
+from kenmap.api.downloads import downloads_router
 from kenmap.api.guards import (
     BodyLimit,
     HostCheck,
@@ -314,7 +315,10 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     @app.post("/api/siting", responses=ERRORS)
     async def siting(question: SitingIn, who: Editor) -> dict[str, Any]:
         """Run ``kenmap site`` as a heavy job (one at a time, in its own process, bounded in
-        k, candidates, time and memory); ``apply`` writes the sites as planned hubs."""
+        k, candidates, time and memory). ``pinned`` sites are kept (counted in k),
+        ``excluded`` candidates never used; ``sites`` are numbered in the order chosen, each
+        with ``pop65_added``, ``fills`` and ``pinned``. ``apply`` writes the sites as planned
+        hubs and returns their ids (``applied_hub_ids``, and ``hub_id`` on each site)."""
         from kenmap.access.siting import SitingLimits, apply_sites
 
         asked = question.model_dump(exclude={"apply"})
@@ -384,6 +388,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     app.include_router(wizard_router(views, write, [Depends(auth.editor)],
                                      max_upload=max_upload, max_rows=max_rows))
 
+    app.include_router(downloads_router(views))
+
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         """Redirect to the index of maps."""
@@ -444,6 +450,14 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
                                    description="開設日 (YYYY-MM-DD, 2021/4/1, 令和3年4月1日 …)")
         closed: str | None = Field(default=None, max_length=20, description="廃止日")
 
+    class SitePoint(BaseModel):
+        """A place for the siting what-if: longitude/latitude (EPSG:4326), optionally named."""
+
+        model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+        lon: float = Field(ge=-180, le=180)
+        lat: float = Field(ge=-90, le=90)
+        name: str | None = Field(default=None, max_length=200)
+
     class SitingIn(BaseModel):
         """A siting question: where would k new hubs of a type reach the most older
         residents. Bounded: the server refuses questions beyond its limits (413)."""
@@ -460,6 +474,12 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
                                   le=settings.SERVER_SITING_MAX_TIME_LIMIT_S)
         also: list[HubType] | None = Field(default=None, max_length=10)
         one_per_lacking: LayerKey | None = None
+        pinned: list[SitePoint] = Field(
+            default_factory=list, max_length=settings.SERVER_SITING_MAX_K,
+            description="Sites that must be chosen (counted in k), anywhere in the city")
+        excluded: list[SitePoint] = Field(
+            default_factory=list, max_length=settings.SERVER_SITING_MAX_CANDIDATES,
+            description="Candidates not to use (matched within 1 m)")
         apply: bool = False
 
     return {"HubIn": HubIn, "HubPatch": HubPatch, "SitingIn": SitingIn}

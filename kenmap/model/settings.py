@@ -49,6 +49,11 @@ SERVER_SITING_MAX_TIME_LIMIT_S: Final[float] = 60.0
 #: in threads; ``kenmap serve`` computes them one at a time in a process of their own.
 #: Identical requests wait for the one computation.
 SERVER_COMPUTE_SLOTS: Final[int] = 2
+#: Downloads drawn with matplotlib (handout, sheets, report) and map pages made at once:
+#: pyplot keeps global state, so one at a time; others wait without holding a thread.
+SERVER_RENDER_SLOTS: Final[int] = 1
+#: Area sheets (one A4 page each) one download may hold.
+SERVER_MAX_SHEETS: Final[int] = 100
 #: A read that would wait longer than this for a recomputation (after an edit, under load)
 #: gets the previous answer marked X-Kenmap-Stale; Cache-Control: no-cache always waits.
 SERVER_STALE_AFTER_S: Final[float] = 0.15
