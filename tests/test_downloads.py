@@ -276,6 +276,11 @@ def test_report_from_a_sent_targets_table(served: tuple[TestClient, Path], tmp_p
     from kenmap.demo import DEMO_TARGETS
 
     c, ws = served
+    with open(DEMO_TARGETS, "rb") as targets:  # the 事務局's job: an editor's
+        refused = c.post("/api/downloads/report.pdf", params={"year": 2025},
+                         files={"file": ("目標.csv", targets, "text/csv")})
+    assert refused.status_code == 401
+    c.headers["Authorization"] = f"Bearer {TOKEN}"
     with open(DEMO_TARGETS, "rb") as targets:
         r = c.post("/api/downloads/report.pdf", params={"year": 2025},
                    files={"file": ("目標.csv", targets, "text/csv")})
@@ -292,6 +297,7 @@ def test_report_from_a_sent_targets_table(served: tuple[TestClient, Path], tmp_p
     assert c.post("/api/downloads/report.pdf", params={"year": 2025},
                   files={"file": ("x.exe", b"MZ", "application/octet-stream")}
                   ).status_code == 400
+    del c.headers["Authorization"]
 
 
 def test_downloads_follow_edits(demo_master: Path, tmp_path: Path) -> None:

@@ -388,7 +388,7 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     app.include_router(wizard_router(views, write, [Depends(auth.editor)],
                                      max_upload=max_upload, max_rows=max_rows))
 
-    app.include_router(downloads_router(views))
+    app.include_router(downloads_router(views, [Depends(auth.editor)]))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -13,7 +13,7 @@ is made from a targets file sent with ``POST /api/downloads/report.pdf``; ``GET`
 import hashlib
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -88,8 +88,10 @@ def _responses(media_type: str) -> dict[int | str, dict[str, Any]]:
                             "content": {media_type: {}}}}
 
 
-def downloads_router(views: Views) -> APIRouter:
-    """The ``/api/downloads/…`` routes of the workspace ``views`` serves."""
+def downloads_router(views: Views, editor: Sequence[Any] = ()) -> APIRouter:
+    """The ``/api/downloads/…`` routes of the workspace ``views`` serves. Reads are open;
+    the committee report from a sent targets table (a POST that renders on the server) needs
+    ``editor`` (the 事務局 prepares it)."""
     router = APIRouter(prefix="/api/downloads", tags=["downloads"])
     ws = views.workspace()
     layer_keys = list(ws.scheme.keys)  # fixed for a workspace
@@ -212,7 +214,8 @@ def downloads_router(views: Views) -> APIRouter:
                             "/api/downloads/report.pdf?year=年度 に file として送ってください",
                             field="file")
 
-    @router.post("/report.pdf", response_class=Response, responses=_responses(PDF))
+    @router.post("/report.pdf", response_class=Response, responses=_responses(PDF),
+                 dependencies=list(editor))
     async def report(file: Annotated[UploadFile, File(description="Targets table (.csv, "
                                                       ".xlsx), as for kenmap progress")],
                      year: Annotated[int, Query(ge=1900, le=2200)]) -> Response:
