@@ -16,7 +16,6 @@ write when the server is read-only (no users and no token). Two ways in:
 
 import hmac
 import logging
-import sqlite3
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -49,7 +48,7 @@ from kenmap.accounts.sessions import Session, touch_session
 from kenmap.api.views import Views
 from kenmap.errors import AccessError, AuthenticationError, KenmapError, TooManyAttemptsError
 from kenmap.model import settings
-from kenmap.workspace import Workspace
+from kenmap.workspace import StorageError, Workspace
 
 COOKIE = "kenmap_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -208,7 +207,7 @@ class Auth:
         """Push a session's expiry back, off the request (it waits for the write lock)."""
         try:
             touch_session(self.views.writer(), found)
-        except (OSError, sqlite3.Error, KenmapError):  # extended on a later request
+        except (OSError, StorageError, KenmapError):  # extended on a later request
             _log.exception("could not extend a session")
         finally:
             self._touching.discard(found.key)
