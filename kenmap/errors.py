@@ -96,6 +96,17 @@ class BusyError(KenmapError):
     retry_after = 10
 
 
+class TooManyAttemptsError(KenmapError):
+    """Too many failed sign-ins for one name or from one address: wait ``retry_after``
+    seconds (the ``Retry-After`` header)."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 class UnavailableError(KenmapError):
     """The work could not finish within the server's time or memory limits, or was stopped."""
 

@@ -37,13 +37,22 @@ def test_every_operation_conforms(api_schema: schemathesis.BaseSchema) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=3 if _drawn(operation.path) else EXAMPLES, deadline=None,
+                  derandomize=True, database=None, suppress_health_check=list(HealthCheck))
         def check(case: schemathesis.Case) -> None:
             # Writes may refuse schema-valid data (a file that is not a shapefile, a hub
-            # outside the city): what they may never do is fail or break their schema.
-            excluded = [positive_data_acceptance] if case.method != "GET" else []
+            # outside the city): what they may never do is fail or break their schema. So may
+            # area sheets of a whole layer past the server's page limit (413: choose codes).
+            bounded = case.path == "/api/downloads/sheets.pdf"
+            excluded = [positive_data_acceptance] if case.method != "GET" or bounded else []
             case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"},
-                                   excluded_checks=excluded)
+                                   excluded_checks=excluded,
+                                   **({"timeout": 300} if _drawn(case.path) else {}))
 
         check()
+
+
+def _drawn(path: str) -> bool:
+    """Drawn downloads (PDFs, pages) take seconds each, up to half a minute for the 2,795
+    隣近所 on a busy machine: fewer examples, and time to answer."""
+    return path.startswith("/api/downloads/") and path.endswith((".pdf", ".html"))

@@ -94,7 +94,8 @@ def test_fixed_hubs_are_never_new_coverage(tmp_path: Path, run: Callable[..., Cl
     assert "same-place" not in chosen  # it would add nothing the existing hub does not reach
     assert chosen == ["east", "far-east"]  # ordered by what they add: 200/100 vs 90/100 cells
     assert list(data["sites"][0]) == ["candidate_id", "name", "lon", "lat", "pop65_added",
-                                      "areas_filled"]
+                                      "areas_filled", "number", "fills", "pinned"]
+    assert [s["number"] for s in data["sites"]] == [1, 2]
     # 32 of 100 cells of 101 are reached by the existing hub (see test_gaps): 0.32 × 400.
     assert data["pop65_reached_before"] == pytest.approx(128)
     added = sum(s["pop65_added"] for s in data["sites"])

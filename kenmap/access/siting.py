@@ -3,6 +3,11 @@
 Same demand cells and reach rule as ``gaps`` (walking = straight line × detour ≤ R). Existing
 hubs of the type (and of types named with ``also``), and planned ones, are fixed: cells they
 reach count as reached before, never as new coverage.
+
+A planner's what-if: *pinned* sites are part of the answer and count in k (the solver must
+choose them: a required group of one, which both the exact and the greedy solver honour),
+*excluded* candidates are removed before the problem is built. Where candidates come from is
+:mod:`kenmap.access.candidates`.
 """
 
 from __future__ import annotations
@@ -17,16 +22,27 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from kenmap.access.candidates import (
+    UNBOUNDED,
+    Candidates,
+    SitingLimits,
+    from_file,
+    from_grid,
+    from_hubs,
+    what_if,
+)
 from kenmap.access.covering import order_by_gain, solve
 from kenmap.access.demand import DEFAULT_CELL, demand_cells, require_pop65
 from kenmap.access.gaps import gap_table
 from kenmap.access.reach import DEFAULT_DETOUR, HubSet, hubs_of, nearest_walk
 from kenmap.errors import KenmapError, TooLargeError
 from kenmap.hubs.edits import add_hubs
-from kenmap.hubs.table import read_hubs
 from kenmap.layers.hierarchy import default_layer
 from kenmap.model.catalogue import catalogue_of
 from kenmap.workspace import Workspace
+
+__all__ = ["SITE_FIELDS", "Site", "SitingLimits", "SitingResult", "apply_sites", "newly_reached",
+           "site"]
 
 SITE_FIELDS = ["hub_type", "k", "radius_m", "solver", "optimal", "gap_percent",
                "pop65_reached_before", "pop65_reached_after", "sites"]
@@ -34,7 +50,8 @@ SITE_FIELDS = ["hub_type", "k", "radius_m", "solver", "optimal", "gap_percent",
 
 @dataclass
 class Site:
-    """One chosen site, in the order of what it adds."""
+    """One chosen site: numbered in the order chosen (the pinned ones first, then by what
+    each adds), with the 65+ it adds to those before it and the areas it fills."""
 
     candidate_id: str
     name: str
@@ -44,12 +61,20 @@ class Site:
     areas_filled: list[str]
     x: float = field(default=0.0, repr=False)  # in the workspace CRS, for --apply
     y: float = field(default=0.0, repr=False)
+    number: int = 0
+    pinned: bool = False
+    hub_id: int | None = None  # the planned hub written for it (``apply``)
 
     def to_json(self) -> dict[str, Any]:
-        """The site as JSON-ready fields (without the workspace-CRS ``x``, ``y``)."""
-        return {"candidate_id": self.candidate_id, "name": self.name, "lon": self.lon,
-                "lat": self.lat, "pop65_added": self.pop65_added,
-                "areas_filled": self.areas_filled}
+        """The site as JSON-ready fields (without the workspace-CRS ``x``, ``y``).
+        ``fills`` and ``areas_filled`` are the same list (the latter is the older name)."""
+        out: dict[str, Any] = {
+            "candidate_id": self.candidate_id, "name": self.name, "lon": self.lon,
+            "lat": self.lat, "pop65_added": self.pop65_added, "areas_filled": self.areas_filled,
+            "number": self.number, "fills": self.areas_filled, "pinned": self.pinned}
+        if self.hub_id is not None:
+            out["hub_id"] = self.hub_id
+        return out
 
 
 @dataclass
@@ -87,117 +112,6 @@ class SitingResult:
         return out
 
 
-@dataclass
-class Candidates:
-    """Candidate sites in the workspace CRS."""
-
-    ids: list[str]
-    names: list[str]
-    x: np.ndarray
-    y: np.ndarray
-
-
-def _candidates_from_hubs(ws: Workspace, status: str) -> Candidates:
-    hubs = read_hubs(ws)
-    chosen = hubs[hubs["status"] == status] if len(hubs) else hubs
-    if len(chosen) == 0:
-        raise KenmapError(f"ワークスペースに候補地として使える status「{status}」の拠点がありません"
-                          "。"
-                          "--candidates FILE か --candidate-grid M を指定してください")
-    return Candidates([str(i) for i in chosen["id"]], [str(n) for n in chosen["name"]],
-                      chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy())
-
-
-def _candidates_from_file(ws: Workspace, path: Path) -> Candidates:
-    from kenmap.geo.table_io import read_table
-    from kenmap.geo.vector_io import VECTOR_SUFFIXES, read_vector
-
-    if path.suffix.lower() in VECTOR_SUFFIXES or path.suffix.lower() == ".zip":
-        frame = pd.concat([s.frame.to_crs(ws.crs_epsg) for s in read_vector(path)],
-                          ignore_index=True)
-        points = gpd.GeoSeries(frame.geometry, crs=ws.crs_epsg)
-    else:
-        frame = read_table(path)
-        lower = {c.lower(): c for c in frame.columns}
-        lon = next((lower[c] for c in ("lon", "longitude", "経度", "x") if c in lower), None)
-        lat = next((lower[c] for c in ("lat", "latitude", "緯度", "y") if c in lower), None)
-        if lon is None or lat is None:
-            raise KenmapError("候補地の表には lon/lat の列が必要です", file=path)
-        values = frame[[lon, lat]].apply(pd.to_numeric, errors="coerce")
-        bad = values.isna().any(axis=1)
-        if bad.any():
-            raise KenmapError("座標ではありません", file=path,
-                              row=int(np.flatnonzero(bad.to_numpy())[0]) + 2, field=lon)
-        points = gpd.GeoSeries(gpd.points_from_xy(values[lon], values[lat]),
-                               crs=6668).to_crs(ws.crs_epsg)
-    if len(points) == 0:
-        raise KenmapError("ファイルに候補地がありません", file=path)
-    kinds = points.geom_type
-    if not (kinds == "Point").all():
-        raise KenmapError("候補地は点でなければなりません", file=path)
-    name_col = next((c for c in ("name", "名称", "施設名") if c in frame.columns), None)
-    names = [str(frame[name_col].iloc[i]) if name_col else f"候補{i + 1}"
-             for i in range(len(frame))]
-    ids = [str(frame["id"].iloc[i]) if "id" in frame.columns else str(i + 1)
-           for i in range(len(frame))]
-    return Candidates(ids, names, points.x.to_numpy(), points.y.to_numpy())
-
-
-@dataclass(frozen=True)
-class SitingLimits:
-    """Bounds on one siting question, so no request can take the machine (the server sets
-    them; the command line on the user's own machine runs unbounded by default)."""
-
-    max_k: int | None = None
-    max_candidates: int | None = None
-    max_pairs: int | None = None
-
-    def check_k(self, k: int) -> None:
-        if self.max_k is not None and k > self.max_k:
-            raise TooLargeError(f"k は {self.max_k} 以下にしてください（{k} が指定されました）",
-                                field="k")
-
-    def check_candidates(self, n: int, field: str) -> None:
-        if self.max_candidates is not None and n > self.max_candidates:
-            raise TooLargeError(f"候補地が {n:,} か所あり、上限 {self.max_candidates:,} を超えます"
-                                "（格子の間隔を広げるか候補を絞ってください）", field=field)
-
-
-#: The command line's limits: none.
-UNBOUNDED = SitingLimits()
-
-
-def _candidates_from_grid(ws: Workspace, spacing: float, layer: str, hub_type: str,
-                          radius: float, detour: float,
-                          limits: SitingLimits = UNBOUNDED) -> Candidates:
-    if not 20 <= spacing <= 5_000:
-        raise KenmapError("--candidate-grid は20～5,000メートルにしてください",
-                          field="--candidate-grid")
-    table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour)
-    lacking = set(table.loc[table["lacking"], "code"])
-    areas = ws.read_layer(layer)
-    areas = areas[areas["code"].isin(lacking)]
-    if len(areas) == 0:
-        raise KenmapError(f"拠点が不足している{ws.scheme.layer(layer).label}がないため、格子を作り"
-                          "ません")
-    minx, miny, maxx, maxy = areas.total_bounds
-    # Refuse before making the grid: the points of the bounding box bound the candidates.
-    limits.check_candidates(int(areas.geometry.area.sum() / spacing ** 2), "candidate_grid")
-    xs = np.arange(np.floor(minx / spacing), np.ceil(maxx / spacing)) * spacing + spacing / 2
-    ys = np.arange(np.floor(miny / spacing), np.ceil(maxy / spacing)) * spacing + spacing / 2
-    gx, gy = np.meshgrid(xs, ys)
-    pts = shapely.points(gx.ravel(), gy.ravel())
-    tree = shapely.STRtree(areas.geometry.to_numpy())
-    inside, owner = tree.query(pts, predicate="within")
-    order = np.argsort(inside)
-    inside, owner = inside[order], owner[order]
-    flat_x, flat_y = gx.ravel(), gy.ravel()
-    return Candidates([f"grid-{int(flat_x[i] // spacing)}-{int(flat_y[i] // spacing)}"
-                       for i in inside],
-                      [f"{areas['name'].to_numpy()[o]} 格子点" for o in owner],
-                      flat_x[inside], flat_y[inside])
-
-
 def site(
     ws: Workspace,
     *,
@@ -215,6 +129,8 @@ def site(
     cell: float = DEFAULT_CELL,
     one_per_lacking: str | None = None,
     limits: SitingLimits = UNBOUNDED,
+    pinned: list[dict[str, Any]] | None = None,
+    excluded: list[dict[str, Any]] | None = None,
 ) -> SitingResult:
     """Choose ``k`` new sites of ``hub_type`` that bring the most older residents within reach.
 
@@ -235,11 +151,18 @@ def site(
         Layer whose areas are reported as filled.
     solver
         ``exact`` (HiGHS), ``greedy`` or ``auto``.
+    pinned
+        Sites that must be chosen (``{"lon", "lat"}`` with an optional ``name``), counted in
+        ``k``; anywhere in the city (a candidate at the same place is that candidate).
+    excluded
+        Candidates not to use (``{"lon", "lat"}``, within
+        :data:`~kenmap.access.candidates.SAME_PLACE_M` metres).
 
     Returns
     -------
     SitingResult
-        The sites in the order of what they add, with before/after figures.
+        The sites numbered in the order chosen (pinned first, then by what each adds), with
+        before/after figures.
     """
     catalogue = catalogue_of(ws.get("hub_types"))
     type_def = catalogue.get(hub_type)
@@ -266,15 +189,21 @@ def site(
     if sources > 1 or (sources == 1 and candidate_status is not None):
         raise KenmapError("--candidates, --candidate-status, --candidate-grid のどれか1つを指定して"
                           "ください")
+    if len(pinned or []) > k:
+        raise KenmapError(f"固定した地点が {len(pinned or [])} か所あり、k（{k}）を超えます",
+                          field="pinned")
     if candidates_file is not None:
-        cands = _candidates_from_file(ws, Path(candidates_file))
+        cands = from_file(ws, Path(candidates_file))
     elif candidate_grid is not None:
-        cands = _candidates_from_grid(ws, candidate_grid, layer, hub_type, radius, detour,
-                                      limits)
+        cands = from_grid(ws, candidate_grid, layer, hub_type, radius, detour, limits)
+    elif pinned and candidate_status is None and len(pinned) == k:
+        cands = Candidates([], [], np.zeros(0), np.zeros(0))  # the pins are the answer
     else:
-        cands = _candidates_from_hubs(ws, candidate_status or "candidate")
+        cands = from_hubs(ws, candidate_status or "candidate")
+    cands, what_if_notes = what_if(ws, cands, pinned, excluded)
     if len(cands.ids) == 0:
-        raise KenmapError("候補地がありません")
+        raise KenmapError("候補地がありません（すべて除外されました）" if excluded
+                          else "候補地がありません")
     limits.check_candidates(len(cands.ids), "candidates")
 
     demand = demand_cells(ws, cell)
@@ -303,25 +232,45 @@ def site(
                                     distance=radius / detour)
     cover = sp.csr_matrix((np.ones(len(cell_idx), dtype=np.int8), (cell_idx, cand_idx)),
                           shape=(len(open_rows), len(cands.ids)))
-    required = _required_groups(ws, one_per_lacking, hub_type, radius, detour, cands) \
-        if one_per_lacking else None
+    assert cands.pinned is not None
+    pins = [int(j) for j in np.flatnonzero(cands.pinned)]
+    # Each pin is a required group of one: the exact solver gets Σ x_pin ≥ 1, greedy takes
+    # the required groups first (pins before one_per_lacking's areas).
+    required = [[j] for j in pins] + (
+        _required_groups(ws, one_per_lacking, hub_type, radius, detour, cands)
+        if one_per_lacking else [])
     result = solve(pop65[open_rows], cover, k, solver=solver, time_limit=time_limit,
-                   required_groups=required)
+                   required_groups=required or None)
     assert result.weights is not None and result.cover is not None
-    weights, grouped = result.weights, result.cover
-    ordered = order_by_gain(weights, grouped, result.chosen)
+    missing = [j for j in pins if j not in result.chosen]
+    if missing:  # the solvers guarantee it; a wrong answer must not be shown as one
+        raise KenmapError(f"固定した地点「{cands.names[missing[0]]}」を含む解が得られません"
+                          "でした", field="pinned")
+    ordered = _in_order(result.weights, result.cover, result.chosen, pins)
     after = before + sum(g for _, g in ordered)
     filled = _areas_filled(ws, layer, hub_type, radius, detour, cell, also or [], cands,
                            [j for j, _ in ordered])
     lonlat = gpd.GeoSeries(shapely.points(cands.x, cands.y), crs=ws.crs_epsg).to_crs(4326)
     sites = [Site(cands.ids[j], cands.names[j], round(float(lonlat.iloc[j].x), 7),
                   round(float(lonlat.iloc[j].y), 7), round(gain, 3), filled[n],
-                  float(cands.x[j]), float(cands.y[j]))
+                  float(cands.x[j]), float(cands.y[j]), n + 1, bool(cands.pinned[j]))
              for n, (j, gain) in enumerate(ordered)]
     return SitingResult(hub_type, k, float(radius), result.solver, bool(result.optimal),
                         round(result.gap_percent, 4), round(before, 3), round(after, 3), sites,
                         detour, layer, len(cands.ids), round(result.seconds, 3),
-                        list(result.notes))
+                        [*what_if_notes, *result.notes])
+
+
+def _in_order(weights: np.ndarray, cover: sp.csr_matrix, chosen: list[int], pins: list[int]
+              ) -> list[tuple[int, float]]:
+    """The chosen candidates with what each adds to those before it: the pinned first (they
+    are givens), then the others in the order of what they add beyond the pins."""
+    first = order_by_gain(weights, cover, [j for j in chosen if j in pins])
+    hit = np.asarray(cover[:, [j for j, _ in first]].sum(axis=1)).ravel() > 0 if first \
+        else np.zeros(len(weights), dtype=bool)
+    rest = order_by_gain(np.where(hit, 0.0, weights), cover,
+                         [j for j in chosen if j not in pins])
+    return first + rest
 
 
 def _fixed_hubs(ws: Workspace, hub_type: str, also: list[str]) -> HubSet:
@@ -379,6 +328,8 @@ def apply_sites(ws: Workspace, result: SitingResult) -> list[int]:
                           for site_row in result.sites])
     ids = [int(hub["id"]) for hub in added]
     result.applied_hub_ids = ids
+    for site_row, hub_id in zip(result.sites, ids):
+        site_row.hub_id = hub_id
     return ids
 
 

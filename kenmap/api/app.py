@@ -1,4 +1,4 @@
-"""The FastAPI application: read endpoints for viewers, token-protected writes.
+"""The FastAPI application: read endpoints open to all, writes by role (see :mod:`auth`).
 
 Reads are computed once per workspace state and served from cache; identical requests wait for
 the one computation, and at most a few computations run at once. Writes wait for their turn
@@ -6,7 +6,6 @@ without holding a worker thread. Siting runs as a heavy job in a child process w
 """
 
 import asyncio
-import hmac
 import os
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import Depends, FastAPI, File, Header, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,6 +23,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from kenmap import __version__
+from kenmap.api.auth import Auth, Principal, acting
+from kenmap.api.downloads import downloads_router
 from kenmap.api.guards import (
     BodyLimit,
     HostCheck,
@@ -34,7 +35,6 @@ from kenmap.api.guards import (
 from kenmap.api.jobs import Figures, HeavyJobs
 from kenmap.api.uploads import saved_upload
 from kenmap.api.views import Views
-from kenmap.errors import AccessError, AuthenticationError
 from kenmap.hubs.edits import add_hub, delete_hub, hub_history, update_hub
 from kenmap.maps.assets import asset_root
 from kenmap.model import settings
@@ -72,7 +72,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                job_memory_mb: int | None = settings.JOB_MEMORY_MB,
                job_time_limit_s: float = settings.JOB_TIME_LIMIT_S,
                figure_process: bool = False) -> FastAPI:
-    """The app serving one workspace. Without ``token`` the server is read-only.
+    """The app serving one workspace. Writes need a signed-in user of the workspace with the
+    role they ask for, or the bearer ``token`` (admin); with neither the server is read-only.
 
     With ``figure_process`` (``kenmap serve``) figures are computed in a child process of their
     own, so requests and edits are answered while they compute; without it (tests, embedding)
@@ -119,7 +120,10 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     app = FastAPI(title="kenmap", version=__version__, docs_url=None, redoc_url=None,
                   lifespan=lifespan,
                   description="圏域 layers, hubs, aging rates and coverage. GeoJSON in "
-                              "EPSG:4326; write endpoints need a bearer token.")
+                              "EPSG:4326. Reads are open; writes need a signed-in editor "
+                              "(the kenmap_session cookie from POST /auth/login and its "
+                              "X-CSRF-Token header) or the bearer token; /api/users needs an "
+                              "admin.")
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -139,24 +143,26 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     if swagger.exists():
         app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
 
-    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
-        if token is None:
-            raise AccessError("このサーバーは読み取り専用です（編集を許すには --token-file か "
-                              "KENMAP_TOKEN を付けて起動してください）")
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme != "Bearer" or not hmac.compare_digest(given.strip().encode(),
-                                                         token.encode()):
-            raise AuthenticationError("有効な bearer トークンが必要です"
-                                      "（Authorization: Bearer TOKEN）", field="Authorization")
+    auth = Auth(views, token)
+    app.include_router(auth.router(ERRORS))
+    #: Who a write acts for; hub edits, siting and imports need an editor.
+    Editor = Annotated[Principal, Depends(auth.editor)]
 
-    writer = [Depends(require_token)]
-
-    async def write(function: Callable[..., Any], *args: Any) -> Any:
+    async def write(function: Callable[..., Any], *args: Any, by: Principal | None = None
+                    ) -> Any:
         """Run ``function(workspace, *args)`` in a worker thread, on a workspace object of its
-        own (opening it reads the file: never on the event loop); waiting for a turn holds no
-        thread."""
-        return await anyio.to_thread.run_sync(lambda: function(views.writer(), *args),
-                                              limiter=write_slots)
+        own (opening it reads the file: never on the event loop) whose log names ``by`` (by
+        default whom the route's role dependency let in: a write no role check approved is
+        a bug, and fails); waiting for a turn holds no thread."""
+        who = by or acting()
+        if who is None:
+            raise RuntimeError("a write on a route without a role dependency")
+
+        def run() -> Any:
+            ws = views.writer()
+            ws.actor = who.name
+            return function(ws, *args)
+        return await anyio.to_thread.run_sync(run, limiter=write_slots)
 
     def figure(key: Any) -> bytes:
         """Compute the answer ``key`` (in the figure process when there is one; the list of
@@ -283,30 +289,36 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         return list(await anyio.to_thread.run_sync(
             lambda: hub_history(views.workspace(), hub_id)))
 
-    @app.post("/api/hubs", status_code=201, responses=ERRORS, dependencies=writer)
-    async def create_hub(hub: HubIn) -> dict[str, Any]:
-        """Add a hub; returns it with its new ``id`` and ``version``."""
-        return dict(await write(add_hub, hub.model_dump()))
+    @app.post("/api/hubs", status_code=201, responses=ERRORS)
+    async def create_hub(hub: HubIn, who: Editor) -> dict[str, Any]:
+        """Add a hub (editor); returns it with its new ``id`` and ``version``."""
+        return dict(await write(add_hub, hub.model_dump(), by=who))
 
-    @app.patch("/api/hubs/{hub_id}", responses=ERRORS, dependencies=writer)
-    async def patch_hub(hub_id: Annotated[int, PathParam(ge=1, le=2**53)], change: HubPatch
-                        ) -> dict[str, Any]:
-        """Change or move a hub; refused (409) unless ``version`` is the hub's current one."""
+    @app.patch("/api/hubs/{hub_id}", responses=ERRORS)
+    async def patch_hub(hub_id: Annotated[int, PathParam(ge=1, le=2**53)], change: HubPatch,
+                        who: Editor) -> dict[str, Any]:
+        """Change or move a hub (editor); refused (409) unless ``version`` is the hub's
+        current one."""
         values = change.model_dump(exclude_unset=True)
         version = values.pop("version")
-        return dict(await write(update_hub, hub_id, version, values))
+        return dict(await write(update_hub, hub_id, version, values, by=who))
 
-    @app.delete("/api/hubs/{hub_id}", status_code=204, responses=ERRORS, dependencies=writer)
+    @app.delete("/api/hubs/{hub_id}", status_code=204, responses=ERRORS)
     async def remove_hub(hub_id: Annotated[int, PathParam(ge=1, le=2**53)],
-                         version: Annotated[int, Query(ge=1, le=2**53)]) -> Response:
-        """Delete a hub; refused (409) unless ``version`` is the hub's current one."""
-        await write(delete_hub, hub_id, version)
+                         version: Annotated[int, Query(ge=1, le=2**53)], who: Editor
+                         ) -> Response:
+        """Delete a hub (editor); refused (409) unless ``version`` is the hub's current
+        one."""
+        await write(delete_hub, hub_id, version, by=who)
         return Response(status_code=204)
 
-    @app.post("/api/siting", responses=ERRORS, dependencies=writer)
-    async def siting(question: SitingIn) -> dict[str, Any]:
+    @app.post("/api/siting", responses=ERRORS)
+    async def siting(question: SitingIn, who: Editor) -> dict[str, Any]:
         """Run ``kenmap site`` as a heavy job (one at a time, in its own process, bounded in
-        k, candidates, time and memory); ``apply`` writes the sites as planned hubs."""
+        k, candidates, time and memory). ``pinned`` sites are kept (counted in k),
+        ``excluded`` candidates never used; ``sites`` are numbered in the order chosen, each
+        with ``pop65_added``, ``fills`` and ``pinned``. ``apply`` writes the sites as planned
+        hubs and returns their ids (``applied_hub_ids``, and ``hub_id`` on each site)."""
         from kenmap.access.siting import SitingLimits, apply_sites
 
         asked = question.model_dump(exclude={"apply"})
@@ -315,12 +327,12 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                                        settings.SERVER_SITING_MAX_PAIRS)
         result = await anyio.to_thread.run_sync(jobs.site, path, asked)
         if question.apply:
-            await write(apply_sites, result)
+            await write(apply_sites, result, by=who)
         return dict(result.to_json())
 
-    @app.post("/api/imports/areas", responses=ERRORS, dependencies=writer)
+    @app.post("/api/imports/areas", responses=ERRORS)
     async def import_areas_upload(
-        file: Annotated[UploadFile, File()], layer: LayerKey,
+        file: Annotated[UploadFile, File()], layer: LayerKey, who: Editor,
         code_field: Annotated[str, Query(max_length=200)],
         name_field: Annotated[str, Query(max_length=200)],
         parent_field: Annotated[str | None, Query(max_length=200)] = None,
@@ -342,11 +354,11 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                                     parent_field=parent_field, encoding=encoding, crs=crs,
                                     where=where, zone=zone, keep_water=keep_water,
                                     append=append, tolerance=tolerance).to_dict()
-        return dict(await write(run))
+        return dict(await write(run, by=who))
 
-    @app.post("/api/imports/hubs", responses=ERRORS, dependencies=writer)
+    @app.post("/api/imports/hubs", responses=ERRORS)
     async def import_hubs_upload(
-        file: Annotated[UploadFile, File()], type: HubType | None = None,
+        file: Annotated[UploadFile, File()], who: Editor, type: HubType | None = None,
         type_field: Annotated[str | None, Query(max_length=200)] = None,
         name_field: Annotated[str | None, Query(max_length=200)] = None,
         lon_field: Annotated[str | None, Query(max_length=200)] = None,
@@ -369,7 +381,14 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                                    lon_field=lon_field, lat_field=lat_field, x_field=x_field,
                                    y_field=y_field, crs=crs, status=status, encoding=encoding,
                                    replace=replace).to_dict()
-        return dict(await write(run))
+        return dict(await write(run, by=who))
+
+    from kenmap.api.wizard import wizard_router
+
+    app.include_router(wizard_router(views, write, [Depends(auth.editor)],
+                                     max_upload=max_upload, max_rows=max_rows))
+
+    app.include_router(downloads_router(views, [Depends(auth.editor)]))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -431,6 +450,14 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
                                    description="開設日 (YYYY-MM-DD, 2021/4/1, 令和3年4月1日 …)")
         closed: str | None = Field(default=None, max_length=20, description="廃止日")
 
+    class SitePoint(BaseModel):
+        """A place for the siting what-if: longitude/latitude (EPSG:4326), optionally named."""
+
+        model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+        lon: float = Field(ge=-180, le=180)
+        lat: float = Field(ge=-90, le=90)
+        name: str | None = Field(default=None, max_length=200)
+
     class SitingIn(BaseModel):
         """A siting question: where would k new hubs of a type reach the most older
         residents. Bounded: the server refuses questions beyond its limits (413)."""
@@ -447,6 +474,12 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
                                   le=settings.SERVER_SITING_MAX_TIME_LIMIT_S)
         also: list[HubType] | None = Field(default=None, max_length=10)
         one_per_lacking: LayerKey | None = None
+        pinned: list[SitePoint] = Field(
+            default_factory=list, max_length=settings.SERVER_SITING_MAX_K,
+            description="Sites that must be chosen (counted in k), anywhere in the city")
+        excluded: list[SitePoint] = Field(
+            default_factory=list, max_length=settings.SERVER_SITING_MAX_CANDIDATES,
+            description="Candidates not to use (matched within 1 m)")
         apply: bool = False
 
     return {"HubIn": HubIn, "HubPatch": HubPatch, "SitingIn": SitingIn}

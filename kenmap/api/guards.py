@@ -219,13 +219,23 @@ def install_error_handlers(app: FastAPI) -> None:
                             headers=headers or None)
 
 
+def every_route(app: FastAPI) -> list[Any]:
+    """Every route of the app, those of included routers too (FastAPI includes routers
+    lazily: ``app.routes`` holds the router, not its routes)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before lazy inclusion: the routes are copied in
+        return list(app.router.routes)
+    return list(iter_route_contexts(app.router.routes))
+
+
 def _methods_for(app: FastAPI, path: str) -> list[str]:
     """Every method some route offers for ``path`` (Starlette names only the first route's)."""
     from starlette.routing import Match
 
     scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
     methods: set[str] = set()
-    for route in app.router.routes:
+    for route in every_route(app):
         route_methods = getattr(route, "methods", None)
         if not route_methods:
             continue

@@ -35,11 +35,24 @@ def safe_name(filename: str | None) -> str:
 @contextmanager
 def saved_upload(stream: BinaryIO, filename: str | None, *, limit: int, max_expanded: int,
                  max_rows: int | None) -> Iterator[Path]:
-    """The upload as a file in a private temporary folder, removed on every way out.
+    """The upload as a file in a private temporary folder, removed on every way out (the
+    checks are those of :func:`store_upload`)."""
+    folder = tempfile.mkdtemp(prefix="kenmap-upload-")
+    try:
+        yield store_upload(stream, filename, Path(folder), limit=limit,
+                           max_expanded=max_expanded, max_rows=max_rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def store_upload(stream: BinaryIO, filename: str | None, folder: Path, *, limit: int,
+                 max_expanded: int, max_rows: int | None) -> Path:
+    """Save the upload into ``folder`` (a private one of the caller's) under its safe name.
 
     Refused: unknown suffixes, more than ``limit`` bytes (counted while streaming), empty
     files, zips (and .xlsx, which are zips) that expand past ``max_expanded`` or lie about
-    their size, and files with more than ``max_rows`` rows.
+    their size, and files with more than ``max_rows`` rows. On refusal the caller removes
+    the folder.
     """
     name = safe_name(filename)
     suffix = PurePath(name).suffix.lower()
@@ -47,28 +60,24 @@ def saved_upload(stream: BinaryIO, filename: str | None, *, limit: int, max_expa
         raise KenmapError(f"アップロード「{name}」は {', '.join(sorted(UPLOAD_SUFFIXES))} "
                           "のいずれかにしてください（シェープファイルは zip にまとめます）",
                           field="file")
-    folder = tempfile.mkdtemp(prefix="kenmap-upload-")
-    try:
-        target = Path(folder) / name
-        size = 0
-        with open(target, "wb") as out:
-            while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise TooLargeError(f"アップロードが {limit:,} バイトを超えています", file=name,
-                                        field="file")
-                out.write(chunk)
-        if size == 0:
-            raise KenmapError("アップロードが空です", file=name, field="file")
-        if suffix in (".zip", ".xlsx"):
-            check_zip(target, max_total=max_expanded)
-        if max_rows is not None:
-            rows = count_rows(target)
-            if rows > max_rows:
-                raise TooLargeError(f"{rows:,}行あり、1回の取り込みの上限"
-                                    f"（{max_rows:,}行）を超えます。ファイルを分けてください",
-                                    file=name,
+    target = folder / name
+    size = 0
+    with open(target, "wb") as out:
+        while chunk := stream.read(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise TooLargeError(f"アップロードが {limit:,} バイトを超えています", file=name,
                                     field="file")
-        yield target
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+            out.write(chunk)
+    if size == 0:
+        raise KenmapError("アップロードが空です", file=name, field="file")
+    if suffix in (".zip", ".xlsx"):
+        check_zip(target, max_total=max_expanded)
+    if max_rows is not None:
+        rows = count_rows(target)
+        if rows > max_rows:
+            raise TooLargeError(f"{rows:,}行あり、1回の取り込みの上限"
+                                f"（{max_rows:,}行）を超えます。ファイルを分けてください",
+                                file=name,
+                                field="file")
+    return target

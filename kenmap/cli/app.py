@@ -31,13 +31,15 @@ from kenmap.cli import (
     site,
     stats,
     types,
+    users,
     validate,
 )
 from kenmap.errors import KenmapError
 
 HELP = "kenmap: 圏域 layers, hubs, aging rates and coverage for community-welfare planning."
 GROUPS = {"import": "Import areas, hubs, population or grids into a workspace.",
-          "types": "The hub type catalogue."}
+          "types": "The hub type catalogue.",
+          "users": "Who may sign in to the workbench of a served workspace."}
 #: Every command: (group or None, name, function), in the order ``--help`` lists them.
 COMMANDS: list[tuple[str | None, str, Callable[..., Any]]] = [
     (None, "init", init.init),
@@ -68,6 +70,10 @@ COMMANDS: list[tuple[str | None, str, Callable[..., Any]]] = [
     ("types", "add", types.types_add),
     ("types", "set", types.types_set),
     ("types", "load", types.types_load),
+    ("users", "add", users.users_add),
+    ("users", "list", users.users_list),
+    ("users", "remove", users.users_remove),
+    ("users", "passwd", users.users_passwd),
 ]
 
 

@@ -4,7 +4,9 @@ Each hub carries a ``version``; a change names the version it was based on, and 
 on an old version is refused, so two planners editing at once never overwrite each other.
 Every edit is one SQLite transaction in the workspace (no copy of the file), and the version
 check happens inside it, under the workspace lock, so an acknowledged edit is never lost.
-Hub ids are never reused: the next id is kept in the workspace metadata.
+Hub ids are never reused: the next id is kept in the workspace metadata. Every edit is logged
+with who made it (``by``: the signed-in user through the server, else the workspace's actor or
+the operating-system user).
 """
 
 from __future__ import annotations
@@ -77,17 +79,18 @@ def _record(ws: Workspace, hub_id: int) -> dict[str, Any]:
     return hub_record(pd.Series(row), ws.crs_epsg)
 
 
-def add_hub(ws: Workspace, values: dict[str, Any], point: shapely.Point | None = None
-            ) -> dict[str, Any]:
+def add_hub(ws: Workspace, values: dict[str, Any], point: shapely.Point | None = None, *,
+            by: str | None = None) -> dict[str, Any]:
     """Add one hub (``type``, ``name``, ``lon``, ``lat`` and optional fields).
 
-    ``point`` (in the workspace CRS) overrides lon/lat when the exact position is known.
+    ``point`` (in the workspace CRS) overrides lon/lat when the exact position is known;
+    ``by`` is who adds it, for the edit log.
     """
-    return add_hubs(ws, [(values, point)])[0]
+    return add_hubs(ws, [(values, point)], by=by)[0]
 
 
-def add_hubs(ws: Workspace, hubs: list[tuple[dict[str, Any], shapely.Point | None]]
-             ) -> list[dict[str, Any]]:
+def add_hubs(ws: Workspace, hubs: list[tuple[dict[str, Any], shapely.Point | None]], *,
+             by: str | None = None) -> list[dict[str, Any]]:
     """Add several hubs all-or-nothing (one transaction): each ``(values, point)`` as for
     :func:`add_hub`."""
     if ws.crs_epsg is None:
@@ -117,14 +120,14 @@ def add_hubs(ws: Workspace, hubs: list[tuple[dict[str, Any], shapely.Point | Non
             tx.write_table(HUBS, frame)
             tx.put("next_hub_id", ids[-1] + 1)
             for i in ids:
-                tx.record("add hub", id=i)
+                tx.record("add hub", id=i, by=by)
     else:
         with ws.edit() as change:
             first = _next_id(change)
             ids = list(range(first, first + len(rows)))
             for i, (row, point) in zip(ids, rows):
                 change.insert(HUBS, {"id": i, **row}, point=(point.x, point.y))
-                change.log("add hub", id=i)
+                change.log("add hub", id=i, by=by)
             ws.put("next_hub_id", ids[-1] + 1)
     return [_record(ws, i) for i in ids]
 
@@ -144,9 +147,10 @@ def _current_version(change: Edit, hub_id: int, version: int | None) -> int:
     return current
 
 
-def update_hub(ws: Workspace, hub_id: int, version: int | None, changes: dict[str, Any]
-               ) -> dict[str, Any]:
-    """Change fields of a hub, or move it (``lon``/``lat``), if ``version`` is current."""
+def update_hub(ws: Workspace, hub_id: int, version: int | None, changes: dict[str, Any], *,
+               by: str | None = None) -> dict[str, Any]:
+    """Change fields of a hub, or move it (``lon``/``lat``), if ``version`` is current;
+    ``by`` is who changes it, for the edit log."""
     _check(ws, changes)
     moved = "lon" in changes or "lat" in changes
     located: tuple[shapely.Point, dict[str, Any]] | None = None
@@ -181,28 +185,37 @@ def update_hub(ws: Workspace, hub_id: int, version: int | None, changes: dict[st
         changed = {k: [before.get(k), values[k]] for k in EDITABLE
                    if k in values and before.get(k) != values[k]}
         change.log("update hub", id=hub_id, version=current + 1, changes=changed,
-                   moved=xy is not None)
+                   moved=xy is not None, by=by)
     return _record(ws, hub_id)
 
 
-def delete_hub(ws: Workspace, hub_id: int, version: int | None) -> None:
-    """Delete a hub if ``version`` is current."""
+def delete_hub(ws: Workspace, hub_id: int, version: int | None, *, by: str | None = None
+               ) -> None:
+    """Delete a hub if ``version`` is current; ``by`` is who deletes it, for the edit log."""
     with ws.edit() as change:
         _current_version(change, hub_id, version)
         change.delete(HUBS, "id", hub_id)
         ws.put("next_hub_id", max(_next_id(change), hub_id + 1))
-        change.log("delete hub", id=hub_id)
+        change.log("delete hub", id=hub_id, by=by)
 
 
 def hub_history(ws: Workspace, hub_id: int) -> list[dict[str, Any]]:
     """What happened to one hub, oldest first: added, each change (field: [before, after],
-    and whether it moved) with its version, deleted."""
+    and whether it moved) with its version, deleted; each with when (``at``) and who
+    (``by``, None for edits made before it was recorded)."""
+    actions = ("add hub", "update hub", "delete hub")
+    # The first hubs of a workspace create the table in a bulk transaction, which records
+    # them in the metadata history rather than the edit log.
+    first = [{"at": e.get("at"), "action": e.get("action"),
+              "details": {k: v for k, v in e.items() if k not in ("at", "action")}}
+             for e in ws.get("history", []) if e.get("action") in actions]
     out = []
-    for entry in ws.read_log(("add hub", "update hub", "delete hub")):
+    for entry in [*first, *ws.read_log(actions)]:
         details = entry["details"]
         if int(details.get("id", -1)) == hub_id:
             out.append({"at": entry["at"], "action": entry["action"],
-                        **{k: v for k, v in details.items() if k != "id"}})
+                        "by": details.get("by"),
+                        **{k: v for k, v in details.items() if k not in ("id", "by")}})
     if not out and ws.row_where(HUBS, "id", hub_id) is None:
         raise NotFoundError(f"id {hub_id} の拠点はありません", field="id")
     return out

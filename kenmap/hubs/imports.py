@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,6 +73,19 @@ def _status(value: object, default: str, file: str, row: int) -> str:
     return text
 
 
+#: Column names offices use for a hub's name (the first present is taken).
+NAME_FIELDS = ("name", "名称", "施設名", "施設・場所名", "拠点名")
+
+
+def coordinate_columns(columns: Iterable[object]) -> tuple[str, str] | None:
+    """The longitude and latitude columns of a table, found by their names (lon/lat,
+    longitude/latitude, 経度/緯度, x/y, in any case); None when there are none."""
+    lower = {str(c).lower(): str(c) for c in columns}
+    guess = [(lower.get(a), lower.get(b)) for a, b in
+             (("lon", "lat"), ("longitude", "latitude"), ("経度", "緯度"), ("x", "y"))]
+    return next(((a, b) for a, b in guess if a and b), None)
+
+
 def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
                  lat_field: str | None, x_field: str | None, y_field: str | None,
                  crs: str | None) -> gpd.GeoDataFrame:
@@ -99,10 +113,7 @@ def _read_points(path: Path, *, encoding: str | None, lon_field: str | None,
                               field="--crs")
         xcol, ycol, source_crs = x_field, y_field, crs
     else:
-        lower = {c.lower(): c for c in table.columns}
-        guess = [(lower.get(a), lower.get(b)) for a, b in
-                 (("lon", "lat"), ("longitude", "latitude"), ("経度", "緯度"), ("x", "y"))]
-        found = next(((a, b) for a, b in guess if a and b), None)
+        found = coordinate_columns(table.columns)
         if found is None and _area_field(table) is not None:
             # No coordinates at all: every hub is placed in the area it names.
             table["_lon"], table["_lat"] = "", ""
@@ -281,8 +292,7 @@ def import_hubs(
                    type_map=Path(type_map) if type_map else None, known=set(catalogue.types),
                    encoding=encoding)
     if name_field is None:
-        name_field = next((c for c in ("name", "名称", "施設名", "施設・場所名", "拠点名")
-                           if c in frame.columns), None)
+        name_field = next((c for c in NAME_FIELDS if c in frame.columns), None)
     if name_field is None or name_field not in frame.columns:
         raise KenmapError("名前の列がありません。--name-field を指定してください",
                           file=path, field=name_field)

@@ -195,8 +195,8 @@ def import_areas(
         first = areas[dup].sort_values("code")
         code = first["code"].iloc[0]
         rows = first[first["code"] == code]
-        where_rows = ", ".join(f"{f} {r}行目" for f, r in zip(rows["source_file"],
-                                                             rows["source_row"]))
+        where_rows = listing([f"{f} {r}行目" for f, r in zip(rows["source_file"],
+                                                             rows["source_row"])])
         raise KenmapError(
             f"コード「{code}」が重複しています（{where_rows}）。重複は全部で"
             f"{int(areas['code'].duplicated().sum())}件です。コードはレイヤの中で一意でなければなりません",

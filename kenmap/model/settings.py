@@ -29,6 +29,10 @@ SITING_TIME_LIMIT_S: Final[float] = 30.0
 MAX_UPLOAD_MB: Final[int] = 200
 #: An uploaded zip may expand to at most this many bytes.
 UPLOAD_MAX_EXPANDED: Final[int] = 2 * 1024**3
+#: Seconds an import-wizard upload is kept after its last use (then removed).
+WIZARD_UPLOAD_TTL_S: Final[int] = 3600
+#: Import-wizard uploads kept at once per server (a new one removes the oldest).
+WIZARD_MAX_UPLOADS: Final[int] = 5
 #: Address the server binds to by default (loopback: a laptop's server is not on the network).
 HOST: Final[str] = "127.0.0.1"
 #: Port the server listens on by default.
@@ -48,6 +52,11 @@ SERVER_SITING_MAX_TIME_LIMIT_S: Final[float] = 60.0
 #: in threads; ``kenmap serve`` computes them one at a time in a process of their own.
 #: Identical requests wait for the one computation.
 SERVER_COMPUTE_SLOTS: Final[int] = 2
+#: Downloads drawn with matplotlib (handout, sheets, report) and map pages made at once:
+#: pyplot keeps global state, so one at a time; others wait without holding a thread.
+SERVER_RENDER_SLOTS: Final[int] = 1
+#: Area sheets (one A4 page each) one download may hold.
+SERVER_MAX_SHEETS: Final[int] = 100
 #: A read that would wait longer than this for a recomputation (after an edit, under load)
 #: gets the previous answer marked X-Kenmap-Stale; Cache-Control: no-cache always waits.
 SERVER_STALE_AFTER_S: Final[float] = 0.15
@@ -64,3 +73,19 @@ MAX_IMPORT_ROWS: Final[int] = 1_000_000
 SERVER_KEEP_ALIVE_S: Final[int] = 75
 #: Seconds the server takes to stop after SIGTERM before dropping open requests.
 SHUTDOWN_GRACE_S: Final[int] = 3
+#: Roles of workbench users, from least to most allowed: viewers read, editors edit hubs,
+#: import and run siting, admins also manage the catalogue and the users.
+ROLES: Final[tuple[str, ...]] = ("viewer", "editor", "admin")
+#: Shortest password a user may be given.
+MIN_PASSWORD_LENGTH: Final[int] = 8
+#: A sign-in session ends after this many hours without a request (kept in the workspace,
+#: so a restarted server keeps people signed in).
+SESSION_IDLE_H: Final[float] = 12.0
+#: A session's expiry is pushed back at most this often (seconds): not a write per request.
+SESSION_TOUCH_S: Final[int] = 600
+#: Failed sign-ins allowed per name and per client address within the window below; the next
+#: attempt is refused (429) until the oldest failure leaves the window.
+SIGN_IN_MAX_FAILURES: Final[int] = 5
+SIGN_IN_WINDOW_S: Final[int] = 300
+#: Password checks run at once (each Argon2 check takes 64 MiB and tens of milliseconds).
+SIGN_IN_SLOTS: Final[int] = 2

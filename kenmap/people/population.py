@@ -225,6 +225,18 @@ def _figures(table: pd.DataFrame, path: Path, *, total_field: str | None,
     return out, missing
 
 
+def widened(table: pd.DataFrame, keys: list[str], path: Path) -> tuple[pd.DataFrame, str | None]:
+    """A long table (one row per area and age band, keyed by ``keys``) as one row per area,
+    with a note saying so; any other table as it is."""
+    columns = [c for c in table.columns if c != ROW]
+    if find_bands(columns) or not keys:
+        return table, None
+    band = long_tables.band_column(table, [k for k in keys if k in columns], ROW)
+    if band is None:
+        return table, None
+    return long_tables.widen(table, keys, band, ROW, str(path))
+
+
 def import_population(
     ws: Workspace,
     path: str | Path,
@@ -263,15 +275,9 @@ def import_population(
     if len(table) == 0:
         raise KenmapError("表に" + (f"--where {where} に合う" if where else "") + "行がありません",
                           file=path)
+    table, long_note = widened(table, [str(k) for k in (code_field or name_field,
+                                                        parent_name_field) if k], path)
     columns = [c for c in table.columns if c != ROW]
-    long_note = None
-    if not find_bands(columns) and (code_field or name_field):
-        keys = [k for k in (code_field or name_field, parent_name_field) if k]
-        band = long_tables.band_column(table, [str(k) for k in keys if k in columns], ROW)
-        if band is not None:
-            table, long_note = long_tables.widen(table, [str(k) for k in keys], band, ROW,
-                                                 str(path))
-            columns = [c for c in table.columns if c != ROW]
     is_census = estat_tables.is_estat_table(table)
     if code_field is None and name_field is None:
         if not is_census:

@@ -26,8 +26,9 @@ def render_siting(ws: Workspace, result: SitingResult, fmt: str) -> str:
         f"65歳以上の圏内人口: {fmt_count(result.pop65_reached_before)} → "
         f"{fmt_count(result.pop65_reached_after)}人", ""]
     rows = []
-    for rank, site_row in enumerate(result.sites, start=1):
-        rows.append([str(rank), site_row.name, f"{site_row.pop65_added:,.0f}",
+    for site_row in result.sites:
+        name = site_row.name + ("（固定）" if site_row.pinned else "")
+        rows.append([str(site_row.number), name, f"{site_row.pop65_added:,.0f}",
                      str(len(site_row.areas_filled)),
                      f"{site_row.lat:.5f}, {site_row.lon:.5f}"])
     lines += text_table(["順", "候補地", "新たに届く65歳以上", f"不足が解消する{layer_label}",

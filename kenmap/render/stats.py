@@ -42,6 +42,21 @@ def _extra_text(name: str, value: object) -> str:
     return fmt_count(value)
 
 
+def stats_frame(stats: pd.DataFrame, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows of ``stats --format csv``: :data:`STAT_FIELDS` (``hubs`` a mapping of type
+    to count), ``missing`` when some areas have suppressed counts, then the ``extra``
+    figures (indexed by code); unknown figures are missing, never 0."""
+    frame = pd.DataFrame(records(stats))
+    for col in STAT_FIELDS:
+        if col not in frame.columns:
+            frame[col] = None
+    frame = frame[STAT_FIELDS + (["missing"] if "missing" in frame.columns else [])]
+    if extra is not None:
+        for name in extra.columns:
+            frame[name] = extra[name].to_numpy()
+    return frame
+
+
 def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total",
                  fields: list[str] | None = None) -> str:
     """The stats of ``layer`` in the requested format; every form says which denominator
@@ -64,16 +79,8 @@ def render_stats(ws: Workspace, layer: str, fmt: str, rate_base: str = "total",
                            "total": total},
                           ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
-        rows = records(stats)
-        frame = pd.DataFrame(rows)
-        for col in STAT_FIELDS:
-            if col not in frame.columns:
-                frame[col] = None
+        frame = stats_frame(stats, extra)
         frame["hubs"] = frame["hubs"].map(lambda h: json.dumps(h, ensure_ascii=False))
-        cols = STAT_FIELDS + (["missing"] if "missing" in frame.columns else [])
-        frame = frame[cols]
-        for name in extra_names:
-            frame[name] = extra[name].to_numpy()
         return excel_csv(frame)
     if fmt != "table":
         raise KenmapError(f"形式「{fmt}」は使えません（table, csv, json のいずれか）",

@@ -17,9 +17,16 @@ Writing, two ways, both under one exclusive lock beside the file so writers neve
   next open.
 """
 
+import sqlite3
+
 from kenmap.workspace.edit import Edit
 from kenmap.workspace.gpkg import AREA_COLUMNS, CACHE_TABLE, META_TABLE
 from kenmap.workspace.snapshot import Workspace, open_workspace, store_all_kept
 
-__all__ = ["AREA_COLUMNS", "CACHE_TABLE", "META_TABLE", "Edit", "Workspace", "open_workspace",
+#: What a failed read or write of the workspace file raises (besides OSError and the
+#: KenmapErrors storage gives): the faces catch it without knowing the file is SQLite.
+StorageError = sqlite3.Error
+
+__all__ = ["AREA_COLUMNS", "CACHE_TABLE", "META_TABLE", "Edit", "StorageError", "Workspace",
+           "open_workspace",
            "store_all_kept"]

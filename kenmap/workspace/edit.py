@@ -13,8 +13,11 @@ from kenmap.workspace.gpkg import (
     META_TABLE,
     gpkg_point,
     gpkg_time,
-    now,
+    os_user,
+    query_rows,
     sql_value,
+    stamp,
+    table_exists,
 )
 
 if TYPE_CHECKING:
@@ -88,37 +91,39 @@ class Edit:
         self.touched.add(table)
         return int(cur.rowcount)
 
+    def ensure_table(self, name: str, columns: str, description: str) -> None:
+        """Create the attribute table ``name`` (``columns`` as in CREATE TABLE) if the file
+        lacks it, listed in the GeoPackage's contents so QGIS and GDAL see it."""
+        if table_exists(self.con, name):
+            return
+        self.con.execute(f'CREATE TABLE "{name}" ({columns})')
+        self.con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, "
+                         "identifier, description, last_change) VALUES (?, 'attributes', ?, "
+                         "?, ?)", (name, name, description, gpkg_time()))
+        assert self.ws._tables is not None
+        self.ws._tables[name] = None
+
+    def records(self, table: str, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of an attribute table as they are inside this transaction (see
+        :func:`~kenmap.workspace.gpkg.query_rows`)."""
+        return query_rows(self.con, table, where)
+
     def log(self, action: str, **details: Any) -> None:
         """Append one line to the workspace's edit log (a table: the metadata does not grow
-        with every hub edit)."""
-        exists = self.con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
-                                  (HISTORY_TABLE,)).fetchone()
-        if not exists:
-            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{HISTORY_TABLE}" (fid INTEGER '
-                             "PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT "
-                             "NULL, details TEXT)")
-            self.con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
-                             "description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
-                             (HISTORY_TABLE, HISTORY_TABLE, "kenmap: the edit log",
-                              gpkg_time()))
-            assert self.ws._tables is not None
-            self.ws._tables[HISTORY_TABLE] = None
+        with every hub edit). ``by`` (who) is the workspace's ``actor`` unless given, or the
+        operating-system user for a command run on this machine."""
+        self.ensure_table(HISTORY_TABLE, "fid INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT "
+                          "NULL, action TEXT NOT NULL, details TEXT", "kenmap: the edit log")
+        if details.get("by") is None:
+            details["by"] = self.ws.actor or os_user()
         self.con.execute(f'INSERT INTO "{HISTORY_TABLE}" (at, action, details) VALUES (?, ?, ?)',
-                         (now(), action, json.dumps(details, ensure_ascii=False)))
+                         (stamp(), action, json.dumps(details, ensure_ascii=False)))
 
     def put_blob(self, key: str, digest: str, data: bytes) -> None:
         """Store a derived result (e.g. demand cells) keyed by a digest of its inputs."""
-        exists = self.con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
-                                  (CACHE_TABLE,)).fetchone()
-        if not exists:
-            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{CACHE_TABLE}" (key TEXT PRIMARY '
-                             "KEY, digest TEXT NOT NULL, data BLOB NOT NULL)")
-            self.con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
-                             "description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
-                             (CACHE_TABLE, CACHE_TABLE, "kenmap: derived results, rebuilt "
-                              "when their inputs change", gpkg_time()))
-            assert self.ws._tables is not None
-            self.ws._tables[CACHE_TABLE] = None
+        self.ensure_table(CACHE_TABLE, "key TEXT PRIMARY KEY, digest TEXT NOT NULL, data BLOB "
+                          "NOT NULL", "kenmap: derived results, rebuilt when their inputs "
+                          "change")
         self.con.execute(f'INSERT OR REPLACE INTO "{CACHE_TABLE}" (key, digest, data) '
                          "VALUES (?, ?, ?)", (key, digest, sqlite3.Binary(data)))
 

@@ -24,7 +24,7 @@ from kenmap.errors import KenmapError
 
 META_TABLE = "kenmap_meta"
 CACHE_TABLE = "kenmap_cache"
-#: The edit log: one row per hub edit (who and what come with the workbench).
+#: The edit log: one row per hub edit, user change or sign-in, with who did it (``by``).
 HISTORY_TABLE = "kenmap_history"
 AREA_COLUMNS = ["code", "name", "parent_code"]
 TMP_PREFIX = ".kenmap-tmp-"
@@ -34,6 +34,24 @@ POINT_TYPES = {"POINT", "MULTIPOINT"}
 def now() -> str:
     """The current UTC time in ISO 8601, to the second (for metadata and history)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def stamp() -> str:
+    """The current UTC time in ISO 8601 to the millisecond, for the history and the edit log:
+    entries of the two, merged in the audit trail, keep their order within a second."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def os_user() -> str:
+    """Who runs this command, for the edit log of changes made outside the server: the
+    operating-system user, or ``cli`` where the system cannot say (a container without one)."""
+    import getpass
+
+    try:
+        return getpass.getuser() or "cli"
+    except (OSError, KeyError, ImportError):
+        return "cli"
+
 
 def gpkg_time() -> str:
     """The current UTC time as GeoPackage timestamps want it (milliseconds and ``Z``)."""
@@ -216,6 +234,26 @@ def select(path: Path, table: str, columns: list[str]) -> pd.DataFrame:
     if not rows:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return frame
+
+
+def table_exists(con: sqlite3.Connection, table: str) -> bool:
+    """Whether the file holds ``table`` now (the snapshot's list may be older)."""
+    return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       (table,)).fetchone() is not None
+
+
+def query_rows(con: sqlite3.Connection, table: str, where: dict[str, Any] | None = None
+               ) -> list[dict[str, Any]]:
+    """The rows of an attribute table whose columns equal ``where``'s values, as dicts in
+    row order; none when the table does not exist."""
+    if not table_exists(con, table):
+        return []
+    where = where or {}
+    clause = " AND ".join(f'"{name}" = ?' for name in where)
+    cursor = con.execute(f'SELECT * FROM "{table}"' + (f" WHERE {clause}" if clause else "")
+                         + " ORDER BY rowid", [sql_value(v) for v in where.values()])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 _FLOAT_TYPES = ("REAL", "FLOAT", "DOUBLE")

@@ -24,17 +24,21 @@ from kenmap.workspace.gpkg import (
     CACHE_TABLE,
     GDAL_GATE,
     HISTORY_TABLE,
+    META_TABLE,
     POINT_TYPES,
     TMP_PREFIX,
     connect,
     exclusive,
     geometry_column,
     now,
+    os_user,
     point_xy,
+    query_rows,
     read_catalogue,
     read_rows,
     select,
     session,
+    stamp,
     wkb_of,
     write_meta,
 )
@@ -57,6 +61,9 @@ class Workspace:
         self._pending: dict[str, tuple[str, bytes]] = {}
         #: Table names read as other tables (a view at another date; see :meth:`viewed`).
         self._aliases: dict[str, str] = {}
+        #: Who writes through this object (a signed-in user's name, ``token``), recorded as
+        #: ``by`` in the history and the edit log; None: the operating-system user.
+        self.actor: str | None = None
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -123,6 +130,18 @@ class Workspace:
                 if fresh.version(key[0]) == self.version(key[0]) and key[0] in fresh.tables():
                     fresh._frames[key] = frame
         return fresh
+
+    def copy_to(self, target: str | Path) -> Workspace:
+        """A copy of the file at ``target`` (a dry run works on it), taken under the writers'
+        lock so no write is half in it; the workspace itself is only read. The copy has an
+        identity of its own, so nothing cached for it is ever taken for the original's."""
+        target = Path(target)
+        with exclusive(self.path):
+            shutil.copyfile(self.path, target)
+        with session(target) as con:
+            con.execute(f'UPDATE "{META_TABLE}" SET value = ? WHERE key = ?',
+                        (json.dumps(uuid.uuid4().hex), "uid"))
+        return Workspace.open(target)
 
     # -- metadata ----------------------------------------------------------------------------
     @property
@@ -192,8 +211,11 @@ class Workspace:
         self._meta[key] = value
 
     def record(self, action: str, **details: Any) -> None:
-        """Append an entry to the workspace history (what was imported or derived, when)."""
-        self._meta.setdefault("history", []).append({"at": now(), "action": action, **details})
+        """Append an entry to the workspace history (what was imported or derived, when, and
+        by whom: ``by`` when given, else the :attr:`actor` or the operating-system user)."""
+        by = details.pop("by", None) or self.actor or os_user()
+        self._meta.setdefault("history", []).append(
+            {"at": stamp(), "action": action, "by": by, **details})
 
     def version(self, table: str) -> int:
         """How many times ``table`` has been written (0 if never, or before versions)."""
@@ -327,17 +349,27 @@ class Workspace:
             row["geometry"] = shapely.from_wkb(wkb_of(blob)) if blob is not None else None
         return row
 
-    def read_log(self, actions: tuple[str, ...]) -> list[dict[str, Any]]:
-        """The entries of the edit log with these actions, oldest first (read each time: the
-        log is not a cached frame)."""
+    def read_log(self, actions: tuple[str, ...] | None = None, *, limit: int | None = None
+                 ) -> list[dict[str, Any]]:
+        """The entries of the edit log with these actions (all without ``actions``), oldest
+        first; with ``limit``, only the newest ``limit`` of them (read each time: the log is
+        not a cached frame)."""
         if HISTORY_TABLE not in self.tables():
             return []
-        marks = ", ".join("?" for _ in actions)
+        marks = ", ".join("?" for _ in actions or ())
+        where = f" WHERE action IN ({marks})" if actions is not None else ""
+        last = " ORDER BY fid DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
         with session(self.path) as con:
-            rows = con.execute(f'SELECT at, action, details FROM "{HISTORY_TABLE}" WHERE '
-                               f"action IN ({marks}) ORDER BY fid", actions).fetchall()
+            rows = con.execute(f'SELECT at, action, details FROM "{HISTORY_TABLE}"{where}'
+                               f"{last}", tuple(actions or ())).fetchall()
         return [{"at": at, "action": action, "details": json.loads(details or "{}")}
-                for at, action, details in rows]
+                for at, action, details in reversed(rows)]
+
+    def records(self, table: str, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The rows of an attribute table whose columns equal ``where``'s values, read from
+        the file now (not cached; none when the table does not exist)."""
+        with session(self.path) as con:
+            return query_rows(con, table, where)
 
     def areas_holding(self, layers: list[str], x: float, y: float) -> dict[str, str | None]:
         """For each layer, the code of the area holding the point (x, y) in the workspace CRS,
@@ -491,6 +523,7 @@ class Workspace:
             work = Workspace(tmp, json.loads(json.dumps(self._meta)), dict(self._tables or {}))
             work._frames = dict(self._frames)
             work._in_tx = True
+            work.actor = self.actor
             try:
                 yield work
                 write_meta(tmp, work._meta)
