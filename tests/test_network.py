@@ -150,3 +150,32 @@ def test_real_network_of_ube_matches_a_dijkstra_per_hub() -> None:
     hx = shapely.get_x(shapely.line_interpolate_point(net.geometry[hubs.edge], hubs.t,
                                                       normalized=True))
     assert fast.min() >= 0 and len(hx) == 12
+
+
+def test_siting_on_the_network_counts_what_the_walks_reach(demo_master: Path) -> None:
+    """Sites chosen along the streets: the 65+ they report reached is what walking from every
+    cell to the nearest of the old hubs and the new sites reaches, and never more than the
+    straight line would."""
+    import pandas as pd
+
+    from kenmap.access.demand import demand_cells
+    from kenmap.access.netreach import Walking, network_reach
+    from kenmap.access.reach import HubSet, hubs_of
+    from kenmap.access.siting import site
+    from kenmap.workspace import Workspace
+
+    ws = Workspace.open(demo_master)
+    reach = network_reach(ws, Walking(minutes=True))
+    result = site(ws, hub_type="ibasho", k=3, radius=10, candidate_status="candidate",
+                  network=reach)
+    assert result.measure == "minutes" and len(result.sites) == 3
+    demand = demand_cells(ws)
+    fixed = hubs_of(ws, "ibasho", with_planned=True)
+    xs = np.concatenate([fixed.x, [s.x for s in result.sites]])
+    ys = np.concatenate([fixed.y, [s.y for s in result.sites]])
+    both = HubSet("ibasho", pd.DataFrame(index=range(len(xs))), xs, ys)
+    pop65 = np.nan_to_num(demand.pop65)
+    walked = float(pop65[reach.walk(demand, both) <= 10].sum())
+    assert result.pop65_reached_after == pytest.approx(walked, rel=1e-6)
+    assert sum(s.pop65_added for s in result.sites) == pytest.approx(
+        result.pop65_reached_after - result.pop65_reached_before, rel=1e-6)

@@ -15,11 +15,20 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from kenmap.access.demand import Demand
 from kenmap.access.reach import HubSet
 from kenmap.errors import KenmapError
-from kenmap.geo.network import Costs, Network, Snap, nearest_and_which, snap
+from kenmap.geo.network import (
+    Costs,
+    Network,
+    Snap,
+    nearest_and_which,
+    snap,
+    tobler_factor,
+    within,
+)
 from kenmap.model import settings
 from kenmap.network.store import NETWORK, read_network
 from kenmap.workspace import Workspace
@@ -104,9 +113,31 @@ class NetworkReach:
     def walk(self, demand: Demand, hubs: HubSet) -> NDArray[np.float64]:
         return self.nearest(demand, hubs)[0]
 
+    def reached_from(self, x: NDArray[np.float64], y: NDArray[np.float64], demand: Demand,
+                     rows: NDArray[np.intp], limit: float) -> sparse.csr_matrix:
+        """Which of the demand cells ``rows`` a hub at each point (x, y) would reach within
+        ``limit``: a sparse boolean matrix (points × rows), from one bounded search per point
+        (siting's coverage)."""
+        cells = self.cells(demand)
+        targets = Snap(cells.edge[rows], cells.t[rows], cells.leg[rows])
+        return within(self.network, snap(self.network, np.asarray(x, dtype=float),
+                                         np.asarray(y, dtype=float)),
+                      targets, self.walking.costs(), limit)
+
 
 _SNAPS: dict[tuple[Any, ...], Snap] = {}
 _NEAREST: dict[tuple[Any, ...], tuple[NDArray[np.float64], NDArray[np.int64]]] = {}
+
+
+def straight_reach(radius: float, detour: float, network: NetworkReach | None) -> float:
+    """The farthest a reach of ``radius`` can be in a straight line (metres): R ÷ detour, or
+    along a network R metres, or R minutes at the fastest Tobler pace (a gentle descent)."""
+    if network is None:
+        return radius / detour
+    if not network.walking.minutes:
+        return radius
+    fastest = float(tobler_factor(np.array([-0.05]))[0])
+    return radius * 60 * network.walking.speed / fastest
 
 
 def network_reach(ws: Workspace, walking: Walking | None = None) -> NetworkReach:

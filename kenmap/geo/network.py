@@ -330,8 +330,10 @@ def _finish(net: Network, dist: NDArray[np.float64], which: NDArray[np.int64],
     for j, edge in zip(src.tolist(), sources.edge[src].tolist()):
         same_edge.setdefault(int(edge), []).append(int(j))
     if same_edge:
-        for i, edge in enumerate(e.tolist()):
-            for j in same_edge.get(int(edge), ()):
+        shared = np.flatnonzero(np.isin(e, np.fromiter(same_edge, dtype=np.int64)))
+        for i in shared.tolist():
+            edge = int(e[i])
+            for j in same_edge[edge]:
                 ts, tt = sources.t[j], t[i]
                 along = (ts - tt) * uv[edge] if ts >= tt else (tt - ts) * vu[edge]
                 cost = leg[i] + along * k + sources.leg[j] * k
