@@ -40,8 +40,9 @@ def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None
     app = create_app(workspace, token=token, max_upload=max_upload, host=host,
                      extra_hosts=allowed_hosts, job_memory_mb=job_memory_mb,
                      figure_process=True)
-    echo(f"{workspace} を http://{host}:{port}/maps/ で公開しています（API の説明: "
-         f"http://{host}:{port}/docs、{'トークンで編集できます' if token else '閲覧のみ'}）")
+    echo(f"{workspace} を http://{host}:{port}/maps/ で公開しています（ワークベンチ: "
+         f"http://{host}:{port}/workbench、API の説明: http://{host}:{port}/docs、"
+         f"{'トークンで編集できます' if token else '閲覧のみ'}）")
     if host in ("0.0.0.0", "::") and not allowed_hosts:
         echo("  注意: すべてのアドレスで待ち受けています。利用者が使うホスト名を --allowed-host "
              "NAME で指定すると、それ以外の名前は拒否されます")
