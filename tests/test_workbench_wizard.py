@@ -96,6 +96,9 @@ def test_gis_officer_imports_estat_areas(chromium: Any, real_data: Path, tmp_pat
             p.wait_for_function("() => window.kenmap.areaMap.current && "
                                 "window.kenmap.areaMap.current.features.length === 258",
                                 timeout=120_000)
+            # No population yet: the map says what is missing instead of gaps.
+            p.wait_for_function("() => !document.querySelector('#km-summary')"
+                                ".textContent.includes('まだ区域がありません')")
             bench.shot("map_after_import")
             assert bench.errors == [] and bench.dialogs == [] and bench.remote() == []
         finally:

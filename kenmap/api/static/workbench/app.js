@@ -1,18 +1,19 @@
 // The workbench: who is here and what they may do, the screens, the map's choices, and the
 // figures (gaps, coverage) brought up to date after every save.
 
-import { ApiError, clearErrors, get, hasToken, post, query, setCsrf, setToken, showError } from './api.js';
+import { ApiError, clearErrors, get, hasToken, query, setCsrf, showError } from './api.js';
 import { clear, el, number, option, toast } from './dom.js';
 import { setupDownloads } from './downloads.js';
+import { GAP_PAGE, renderGapList, renderSummary, showGapError } from './gaplist.js';
 import { historyPanel, hubPanel } from './hubform.js';
 import { Hubs } from './hubs.js';
 import { AreaMap } from './mapview.js';
 import { profilePanel } from './profile.js';
+import { setupSignIn } from './signin.js';
 import { Siting } from './siting.js';
 import { usersScreen } from './users.js';
 import { wizardScreen } from './wizard.js';
 
-const GAP_PAGE = 50;
 const ROLE_LABELS = { viewer: '閲覧', editor: '編集', admin: '管理者' };
 const RANK = { viewer: 1, editor: 2, admin: 3 };
 const $ = (id) => document.getElementById(id);
@@ -47,7 +48,7 @@ class Workbench {
     this.siting = new Siting(this);
     this.setupControls();
     this.setupScreens();
-    this.setupSignIn();
+    setupSignIn(this);
     setupDownloads(this);
     await this.whoami();
     const wantsSignIn = this.me.sign_in && !this.me.user;
@@ -117,69 +118,6 @@ class Workbench {
     if (!this.config.layers.length) this.showEmpty();
   }
 
-  setupSignIn() {
-    const form = $('km-signin');
-    $('km-signin-open').addEventListener('click', () => this.showScreen('signin'));
-    $('km-signin-skip').addEventListener('click', () => this.showScreen('map'));
-    $('km-signout').addEventListener('click', () => this.signOut());
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      clearErrors(form);
-      try {
-        if (this.me.sign_in) {
-          const name = form.elements.name.value.trim();
-          if (!name) throw new ApiError(422, { error: '利用者名を入力してください', field: 'name' });
-          if (!form.elements.password.value) throw new ApiError(422, { error: 'パスワードを入力してください', field: 'password' });
-          const answer = await post('/auth/login', { name, password: form.elements.password.value });
-          setCsrf(answer.csrf);
-        } else {
-          const token = form.elements.token.value.trim();
-          if (!token) throw new ApiError(422, { error: 'トークンを入力してください', field: 'Authorization' });
-          setToken(token);
-          await this.checkToken();
-        }
-        form.reset();
-        await this.whoami();
-        toast(`${this.me.token ? 'トークンで' : `${this.me.user} さんとして`}サインインしました`);
-        this.showScreen('map');
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 429 && error.retryAfter) {
-          error.message = `${error.message}（${error.retryAfter} 秒後にもう一度お試しください）`;
-        }
-        showError(error, form);
-      }
-    });
-  }
-
-  // Whether the server takes the token: a siting question with no fields is refused for a
-  // missing token (401/403) before its fields are read (422). Nothing is written.
-  async checkToken() {
-    try {
-      await post('/api/siting', {});
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 422) return;
-      setToken(null);
-      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-        throw new ApiError(error.status, { error: 'トークンが違います', field: 'Authorization' });
-      }
-      throw error;
-    }
-  }
-
-  async signOut() {
-    try {
-      if (this.me.token) setToken(null);
-      else await post('/auth/logout', {});
-    } catch (error) {
-      toast(error.message, 'error');
-    }
-    setCsrf(null);
-    this.closePanel();
-    await this.whoami();
-    toast('サインアウトしました');
-    this.showScreen(this.me.sign_in ? 'signin' : 'map');
-  }
-
   // -- screens ----------------------------------------------------------------------------
   setupScreens() {
     for (const tab of document.querySelectorAll('.km-tab')) {
@@ -208,8 +146,10 @@ class Workbench {
       setTimeout(() => first.focus(), 0);
     }
     if (mapLike) {
-      this.areaMap.map.invalidateSize();
-      if (this.dirty) this.reloadAll();
+      this.areaMap.resized();
+      if (this.dirty) {
+        this.reloadAll().catch((error) => toast(`地図を読み込めません: ${error.message}`, 'error'));
+      }
     }
     if (name === 'siting') this.openPanel('siting', this.siting.panel());
     else if (this.panelKind === 'siting') this.closePanel();
@@ -329,7 +269,7 @@ class Workbench {
     try {
       gaps = await get(`/api/gaps${query(params)}`, { fresh });
     } catch (error) {
-      if (seq === this.seq) this.showGapError(error);
+      if (seq === this.seq) showGapError(this, error);
       return null;
     }
     if (seq !== this.seq) return null;
@@ -341,60 +281,11 @@ class Workbench {
     lacking.sort((a, b) => b.left_out - a.left_out);
     this.lackingSorted = lacking;
     this.areaMap.setLacking(lacking.map((a) => a.code), `${this.hubTypeLabel(s.hub_type)}の不足する${this.layerLabel(s.layer)}`);
-    this.renderSummary(lacking, gaps.areas.length);
+    renderSummary(this, lacking, gaps.areas.length);
     this.gapShown = GAP_PAGE;
-    this.renderGapList();
+    renderGapList(this);
     await nextPaint();
     return { fetch_ms: answered - asked, draw_ms: performance.now() - answered };
-  }
-
-  showGapError(error) {
-    const box = clear($('km-summary'));
-    box.append(el('p', { class: 'km-error' }, error.message));
-    clear($('km-gaps'));
-    this.areaMap.setLacking([], null);
-  }
-
-  // The count of areas lacking a hub, the older residents it leaves out, and the coverage
-  // (share of 65+ reached, or living in an area with a hub), all from the one gaps answer.
-  renderSummary(lacking, total) {
-    const s = this.state;
-    const all65 = this.gaps.areas.reduce((sum, a) => sum + (a.pop65 || 0), 0);
-    const reached = s.radius
-      ? this.gaps.areas.reduce((sum, a) => sum + (a.pop65_reached || 0), 0)
-      : all65 - lacking.reduce((sum, a) => sum + (a.pop65 || 0), 0);
-    const leftOut = all65 - reached;
-    const box = clear($('km-summary'));
-    const share = all65 > 0 ? (100 * reached) / all65 : null;
-    box.append(
-      el('p', { class: 'km-big' }, `${this.hubTypeLabel(s.hub_type)}の不足する${this.layerLabel(s.layer)}: `,
-        el('strong', { id: 'km-lacking-count', dataset: { count: String(lacking.length) } }, number(lacking.length)),
-        ` / ${number(total)}`),
-      el('p', {}, s.radius ? '歩いて届かない65歳以上: ' : '拠点のない区域の65歳以上: ',
-        el('strong', { id: 'km-left-out' }, `${number(leftOut)} 人`)),
-      el('p', { id: 'km-coverage' }, s.radius ? `半径 ${number(s.radius)} m で届く65歳以上: ` : '拠点のある区域に住む65歳以上: ',
-        el('strong', {}, number(share, '%'))),
-      el('p', { class: 'km-note' }, s.radius ? '判定: 歩いて届く距離（直線×迂回係数）' : '判定: 区域の中に拠点があるか',
-        s.with_planned ? '・計画中を含む' : ''));
-  }
-
-  renderGapList() {
-    const list = clear($('km-gaps'));
-    const shown = this.lackingSorted.slice(0, this.gapShown);
-    shown.forEach((area, i) => {
-      list.append(el('li', {}, el('button', {
-        type: 'button', class: 'km-gap-item', dataset: { code: area.code },
-        onclick: () => { this.areaMap.fitArea(area.code); this.openProfile(area.code); },
-      },
-      el('span', { class: 'km-rank' }, String(i + 1)),
-      el('span', { class: 'km-gap-name' }, area.name ?? area.code),
-      el('span', { class: 'km-gap-count' }, `${number(area.left_out)} 人`),
-      el('span', { class: 'km-gap-reason' }, area.reason))));
-    });
-    if (!shown.length) list.append(el('li', { class: 'km-note' }, '不足する区域はありません'));
-    const more = $('km-gaps-more');
-    more.hidden = this.lackingSorted.length <= this.gapShown;
-    more.onclick = () => { this.gapShown += GAP_PAGE; this.renderGapList(); };
   }
 
   // Run a save, then bring the gaps up to date and keep how long that took.

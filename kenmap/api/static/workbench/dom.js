@@ -85,11 +85,12 @@ export function ask(title, content, buttons) {
 }
 
 // A table from rows of cells (each cell a string, number or node); `head` the header row.
-export function table(head, rows, props = {}) {
+// The first cell of each row is its header unless `rowHeaders` is false.
+export function table(head, rows, props = {}, rowHeaders = true) {
   return el('table', props,
     head ? el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))) : null,
     el('tbody', {}, rows.map((row) => el('tr', {}, row.map((cell, i) => (
-      i === 0 && head ? el('th', { scope: 'row' }, cell) : el('td', {}, cell)))))));
+      i === 0 && head && rowHeaders ? el('th', { scope: 'row' }, cell) : el('td', {}, cell)))))));
 }
 
 // Seven decimals of a degree: about a centimetre.

@@ -45,10 +45,28 @@ export class AreaMap {
     this.current = entry;
     this.lacking = new Set();
     this.selected = null;
+    if (first) this.fit(entry.group.getBounds());
     entry.group.addTo(this.map);
-    if (first) this.map.fitBounds(entry.group.getBounds(), { padding: [10, 10] });
     this.restyle();
     return entry;
+  }
+
+  // Fit the map to `bounds`; while the map is hidden (the sign-in screen) it has no size, so
+  // the fit waits until it is shown (see resized).
+  fit(bounds) {
+    const size = this.map.getSize();
+    if (size.x > 0 && size.y > 0) {
+      this.map.fitBounds(bounds, { padding: [10, 10] });
+      this.pendingFit = null;
+    } else {
+      this.map.setView(bounds.getCenter(), 10, { animate: false });
+      this.pendingFit = bounds;
+    }
+  }
+
+  resized() {
+    this.map.invalidateSize();
+    if (this.pendingFit) this.fit(this.pendingFit);
   }
 
   build(key, data) {

@@ -57,9 +57,9 @@ function uploadStep(app, screen) {
       KINDS.map(([key, text], i) => el('label', { class: 'km-inline' },
         el('input', { type: 'radio', name: 'kind', value: key, checked: i === 0 }), text))),
     el('span', { class: 'km-error', 'data-error-for': 'kind' }),
-    el('div', { class: 'km-field' }, el('label', {}, 'ファイル（シェープファイルは .shp .dbf .shx .prj をまとめた zip）',
-      el('input', { type: 'file', name: 'file', accept: '.zip,.shp,.geojson,.json,.gpkg,.csv,.txt,.xlsx' })),
-    el('span', { class: 'km-error', 'data-error-for': 'file' })),
+    el('div', { class: 'km-field' }, el('span', {}, 'ファイル（シェープファイルは .shp .dbf .shx .prj をまとめた zip）'),
+      fileChooser(),
+      el('span', { class: 'km-error', 'data-error-for': 'file' })),
     el('p', { class: 'km-error km-form-error', role: 'alert' }),
     el('div', { class: 'km-actions' }, el('button', { type: 'submit', class: 'km-primary' }, '読み込んで調べる')));
   form.addEventListener('submit', async (event) => {
@@ -87,6 +87,17 @@ function uploadStep(app, screen) {
     }
   });
   return form;
+}
+
+// The browser's own file button speaks the browser's language: this one speaks Japanese.
+function fileChooser() {
+  const name = el('span', { class: 'km-file-name' }, '選ばれていません');
+  const input = el('input', { type: 'file', name: 'file', class: 'km-hidden-input',
+    accept: '.zip,.shp,.geojson,.json,.gpkg,.csv,.txt,.xlsx' });
+  input.addEventListener('change', () => {
+    name.textContent = input.files.length ? input.files[0].name : '選ばれていません';
+  });
+  return el('label', { class: 'km-file' }, input, el('span', { class: 'km-file-button' }, 'ファイルを選ぶ'), name);
 }
 
 function suggestedOptions(app, up) {
@@ -133,13 +144,14 @@ function detectedStep(app, screen) {
     }
   });
   return el('div', { class: 'km-wizard-step' },
-    el('section', { class: 'km-card' }, el('h3', {}, 'kenmap が読み取った内容'), facts,
-      fits.length ? table(['合いそうな圏域', '一致', ''], fits, { class: 'km-table' }) : null),
+    el('div', { class: 'km-wizard-top' },
+      el('section', { class: 'km-card' }, el('h3', {}, 'kenmap が読み取った内容'), facts,
+        fits.length ? table(['合いそうな圏域', '一致', ''], fits, { class: 'km-table' }) : null),
+      form),
     el('section', { class: 'km-card km-scroll' }, el('h3', {}, '項目と先頭の行'),
       table(['項目', '例', '数値'], fields.map((f) => [f.name, (f.sample || []).map(String).join('、'), f.numeric ? '数値' : '']),
         { class: 'km-table' }),
-      rows.length ? table(columns, rows.map((r) => r), { class: 'km-table km-rows' }) : null),
-    form);
+      rows.length ? table(columns, rows, { class: 'km-table km-rows' }, false) : null));
 }
 
 function optionField(app, [key, text, kind, required], fields) {
