@@ -82,7 +82,8 @@ def test_sign_in_and_what_each_role_sees(chromium: Any, server: Server) -> None:
         assert p.is_visible("#km-screen-signin") and p.is_visible("#km-signin [name=password]")
         bench.shot("signin")
         sign_in(bench, "mika", "wrong-password")
-        p.wait_for_selector("#km-signin .km-form-error:not(:empty)")
+        # The server names the password field: the message stands beside it.
+        p.wait_for_selector("#km-signin [data-error-for=password]:not(:empty)")
         bench.shot("signin_error")
         assert p.is_visible("#km-screen-signin")
 
