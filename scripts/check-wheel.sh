@@ -53,9 +53,13 @@ def get(path):
         return r.status, r.read()
 for path, needle in [("/docs", b"swagger-ui-bundle.js"),
                      ("/static/swagger/swagger-ui-bundle.js", b"SwaggerUIBundle"),
-                     ("/maps/", "デモ市".encode()), ("/maps/chiku", b"L.map")]:
+                     ("/maps/", "デモ市".encode()), ("/maps/chiku", b"L.map"),
+                     ("/workbench", b"/static/workbench/app.js"),
+                     ("/static/workbench/app.js", b"AreaMap"),
+                     ("/static/vendor/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js",
+                      b"leaflet-geoman")]:
     status, body = get(path)
     assert status == 200 and needle in body, (path, status, body[:200])
-print("wheel check: docs, swagger, index and a map page served from the installed wheel")
+print("wheel check: docs, swagger, index, a map page and the workbench served from the installed wheel")
 PY
 echo "wheel check: $(basename "$wheel") installed in a fresh venv; demo and maps run from $tmp/work"

@@ -35,6 +35,7 @@ from kenmap.api.guards import (
 from kenmap.api.jobs import Figures, HeavyJobs
 from kenmap.api.uploads import saved_upload
 from kenmap.api.views import Views
+from kenmap.api.workbench import landing, workbench_router
 from kenmap.errors import KenmapError
 from kenmap.hubs.edits import add_hub, delete_hub, hub_history, update_hub
 from kenmap.maps.assets import asset_root
@@ -398,10 +399,13 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
 
     app.include_router(downloads_router(views, [Depends(auth.editor)]))
 
+    app.include_router(workbench_router(views, writable=token is not None))
+
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
-        """Redirect to the index of maps."""
-        return RedirectResponse("/maps/")
+        """Redirect to the workbench when someone can sign in or write, else to the maps."""
+        return RedirectResponse(await anyio.to_thread.run_sync(
+            lambda: landing(views, token=token)))
 
     @app.get("/maps/", response_class=HTMLResponse, responses=ERRORS)
     async def map_index() -> Response:

@@ -76,8 +76,8 @@ def run_server(workspace: Path, *, host: str, port: int, token_file: Path | None
     app = create_app(workspace, token=token, max_upload=max_upload, host=host,
                      extra_hosts=allowed_hosts, job_memory_mb=job_memory_mb,
                      figure_process=True)
-    echo(f"{workspace} を http://{host}:{port}/maps/ で公開しています（API の説明: "
-         f"http://{host}:{port}/docs）")
+    echo(f"{workspace} を http://{host}:{port}/maps/ で公開しています（ワークベンチ: "
+         f"http://{host}:{port}/workbench、API の説明: http://{host}:{port}/docs）")
     for line in sign_in_notes(workspace, host, token is not None):
         echo(line)
     if host in ("0.0.0.0", "::") and not allowed_hosts:

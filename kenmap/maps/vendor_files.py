@@ -2,8 +2,8 @@
 
 Paths are relative to ``node_modules``. Building the wheel (``setup.py``) copies them, with each
 package's licence, into ``kenmap/maps/vendor/``, so an installed kenmap writes offline map
-pages and serves its API documentation with no npm. This module imports nothing: ``setup.py``
-reads it before kenmap's dependencies exist.
+pages and serves its API documentation and the workbench with no npm. This module imports
+nothing: ``setup.py`` reads it before kenmap's dependencies exist.
 """
 
 VENDOR_FILES: tuple[str, ...] = (
@@ -24,6 +24,10 @@ VENDOR_FILES: tuple[str, ...] = (
     # topojson-client (ISC): area outlines sent as TopoJSON.
     "topojson-client/LICENSE",
     "topojson-client/dist/topojson-client.min.js",
+    # Leaflet-Geoman (MIT): adding and moving hubs on the workbench's map.
+    "@geoman-io/leaflet-geoman-free/LICENSE",
+    "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js",
+    "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css",
     # Swagger UI (Apache-2.0): the server's /docs.
     "swagger-ui-dist/LICENSE",
     "swagger-ui-dist/NOTICE",
