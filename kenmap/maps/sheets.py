@@ -38,7 +38,18 @@ _ROWS = [("人口", "population", fmt_count), ("65歳以上", "pop65", fmt_count
 
 
 def _wrap(text: str, width: int = 58) -> list[str]:
-    return textwrap.wrap(text, width) or [""]
+    """Lines of at most ``width`` characters, broken after 、 where it can (a name is not cut
+    in two), else anywhere."""
+    lines: list[str] = []
+    for piece in text.split("、"):
+        if lines and len(lines[-1]) + 2 + len(piece) <= width:
+            lines[-1] += "、" + piece
+        elif lines:
+            lines[-1] += "、"
+            lines.extend(textwrap.wrap(piece, width) or [""])
+        else:
+            lines.extend(textwrap.wrap(piece, width) or [""])
+    return lines or [""]
 
 
 def _num(v: object) -> str:
@@ -165,20 +176,41 @@ def _draw_sheet(fig: Any, sheet: dict[str, Any], city_name: str) -> None:
         y = _column(fig, 0.66, y, [f"高齢化率 {fmt_rate(t['aging_rate'])}" for t in rows]) \
             - 0.01
     total = len(sheet["hubs"]) + sheet["hubs_more"]
-    if hubs_count:
-        _column(fig, 0.47, y, [f"既存: {hubs_count}"[:60]], 8.5, color="#555")
+    blocks = [(heading, body[:6]) for heading, body in _lines(sheet)]
+    counts = _wrap(f"既存: {hubs_count}", 100) if hubs_count else []
+    # Everything above the sources at the foot of the page: fewer hubs listed, then shorter
+    # lists, until it fits (the rest counted, never drawn over the footer or cut off).
+    floor = _footer_top(sheet)
+    hubs = list(sheet["hubs"])
+
+    def height() -> float:
+        return (_LINE[11] + _LINE[8.5] * (len(counts) + max(len(hubs), 1) + 1)
+                + sum(0.008 + _LINE[11] + _LINE[9] * len(body) for _, body in blocks))
+    while y - height() < floor and len(hubs) > 3:
+        hubs.pop()
+    while y - height() < floor and any(len(body) > 2 for _, body in blocks):
+        longest = max(range(len(blocks)), key=lambda i: len(blocks[i][1]))
+        heading, body = blocks[longest]
+        blocks[longest] = (heading, [*body[:-2], body[-2].rstrip("、") + " …（続きは一覧で）"])
+    more = total - len(hubs)
     y = _column(fig, 0.06, y, [f"区域内の拠点（{total}、候補地を含む）"], 11, color="#08306b")
-    hubs = sheet["hubs"]
-    _column(fig, 0.07, y, [h["type"][:12] for h in hubs], 8.5)
-    _column(fig, 0.25, y, [f"{h['name'][:26]}{h['status']}" for h in hubs], 8.5)
-    _column(fig, 0.62, y, [(h["schedule"] or "")[:10] for h in hubs], 8.5)
-    y = _column(fig, 0.74, y, [(h["operator"] or "")[:16] for h in hubs], 8.5)
-    extra = [f"ほか {sheet['hubs_more']} か所"] if sheet["hubs_more"] else \
-        ["なし"] if not hubs else []
+    y = _column(fig, 0.07, y, counts, 8.5, color="#555")
+    # The type's short name (地区拠点/コミュニティセンター → 地区拠点) fits its column.
+    _column(fig, 0.07, y, [h["type"].split("/")[0][:10] for h in hubs], 8.5)
+    _column(fig, 0.225, y, [f"{h['name'][:23]}{h['status']}" for h in hubs], 8.5)
+    _column(fig, 0.60, y, [(h["schedule"] or "")[:10] for h in hubs], 8.5)
+    y = _column(fig, 0.72, y, [(h["operator"] or "")[:14] for h in hubs], 8.5)
+    extra = [f"ほか {more} か所"] if more else ["なし"] if not hubs else []
     y = _column(fig, 0.07, y, extra, 8.5)
-    for heading, body in _lines(sheet):
+    for heading, body in blocks:
         y = _column(fig, 0.06, y - 0.008, [heading], 11, color="#08306b")
-        y = _column(fig, 0.07, y, body[:6])
+        y = _column(fig, 0.07, y, body)
+
+
+def _footer_top(sheet: dict[str, Any]) -> float:
+    """The top of the sources at the foot of the page (figure fraction), with a margin."""
+    lines = sum(len(_wrap(src, 80)) for src in sheet["sources"])
+    return 0.03 + lines * 0.0125 + 0.012
 
 
 def _polygons(geoms: Any, **style: Any) -> Any:
