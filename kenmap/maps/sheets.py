@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -267,6 +269,33 @@ def _matplotlib() -> Any:
     return matplotlib
 
 
+@contextmanager
+def _metrics_kept_across_pages() -> Iterator[None]:
+    """Measure each text once for all pages. matplotlib caches text extents per renderer,
+    and PdfPages makes a renderer per page, so the labels, figures and names every page
+    repeats were measured again on each (a fifth of a sheet's time); a PDF renderer's
+    measures do not depend on the page. Does nothing on a matplotlib without the hook."""
+    import matplotlib.text as mtext
+
+    original = getattr(mtext, "_get_text_metrics_with_cache", None)
+    if original is None:
+        yield
+        return
+    kept: dict[tuple[Any, ...], Any] = {}
+
+    def measured(renderer: Any, text: str, fontprop: Any, ismath: Any, dpi: float) -> Any:
+        key = (type(renderer), text, hash(fontprop), ismath, dpi)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = original(renderer, text, fontprop, ismath, dpi)
+        return found
+    setattr(mtext, "_get_text_metrics_with_cache", measured)  # noqa: B010 - not typed
+    try:
+        yield
+    finally:
+        setattr(mtext, "_get_text_metrics_with_cache", original)  # noqa: B010
+
+
 def _pdf(pages: list[tuple[dict[str, Any], _Map]], city_name: str) -> bytes:
     """These sheets as a PDF, one A4 page each, on one figure: what every sheet shows alike
     is built once; each sheet's own texts and map are added, and removed once its page is
@@ -279,7 +308,8 @@ def _pdf(pages: list[tuple[dict[str, Any], _Map]], city_name: str) -> bytes:
     from matplotlib.backends.backend_pdf import PdfPages
 
     buffer = io.BytesIO()
-    with plt.rc_context({"pdf.fonttype": 42}), PdfPages(buffer) as document:
+    with plt.rc_context({"pdf.fonttype": 42}), _metrics_kept_across_pages(), \
+            PdfPages(buffer) as document:
         fig = plt.figure(figsize=_A4_PORTRAIT)
         try:
             ax = _draw_frame(fig, pages[0][0], city_name)
