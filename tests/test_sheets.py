@@ -73,3 +73,29 @@ def test_an_activity_drawn_like_gaps(run, demo_copy_ws: Path, tmp_path: Path) ->
     finer = run("map", demo_copy_ws, "--layer", "tonarikinjo", "--activity",
                 "支え愛マップづくり", "--out", tmp_path / "x.html")
     assert finer.code == 2 and "細かいレイヤでは示せません" in finer.err
+
+
+def test_nothing_is_cut_off_or_drawn_over(run, demo_copy_ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every word of every 地区 sheet lies inside the page, and no two words overlap (a long
+    sheet once ran its activities into the sources at the foot and a count off the edge)."""
+    import re
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is not installed: the PDF is not read")
+    pdf = tmp_path / "chiku.pdf"
+    assert run("profile", demo_copy_ws, "--layer", "chiku", "--all", "--pdf", pdf).code == 0
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                          text=True).stdout
+    pages = html.split("<page ")[1:]
+    assert len(pages) == 29
+    for number, page in enumerate(pages, start=1):
+        width = float(re.search(r'width="([\d.]+)"', page).group(1))  # type: ignore[union-attr]
+        words = [tuple(float(v) for v in m.groups()) for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', page)]
+        assert words, number
+        assert max(w[2] for w in words) <= width - 10, f"page {number}: text off the edge"
+        for i, a in enumerate(words):
+            for b in words[i + 1:]:
+                dx = min(a[2], b[2]) - max(a[0], b[0])
+                dy = min(a[3], b[3]) - max(a[1], b[1])
+                assert not (dx > 1 and dy > 2), f"page {number}: words drawn over each other"

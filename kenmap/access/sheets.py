@@ -22,7 +22,7 @@ from kenmap.layers.hierarchy import (
     require_areas,
 )
 from kenmap.layers.locate import area_column
-from kenmap.model.catalogue import catalogue_of
+from kenmap.model.catalogue import Catalogue, catalogue_of
 from kenmap.people.snapshots import SNAPSHOTS, as_of
 from kenmap.people.stats import layer_stats, records, total_row
 from kenmap.workspace import Workspace
@@ -31,6 +31,8 @@ from kenmap.workspace import Workspace
 MAX_HUBS = 14
 #: Child areas listed as lacking (the rest are counted).
 MAX_LACKING = 12
+#: What a hub's name is followed by, by status.
+_STATUS_TEXT = {"existing": "", "planned": "（計画）", "candidate": "（候補地）"}
 
 
 def _figures(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -38,6 +40,26 @@ def _figures(row: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {k: row.get(k) for k in ("name", "population", "pop65", "pop75", "households",
                                     "aging_rate", "late_aging_rate")}
+
+
+def _hub_rows(listed: pd.DataFrame, column: str, catalogue: Catalogue
+              ) -> dict[Any, list[dict[str, Any]]]:
+    """Each area's hubs as its sheet lists them, by type and name (split by area once rather
+    than filtered per sheet)."""
+    rows: dict[Any, list[dict[str, Any]]] = {}
+    if len(listed) == 0:
+        return rows
+    ordered = listed.sort_values(["type", "name"])
+    blank = pd.Series(None, index=ordered.index, dtype=object)
+    for area, kind, name, status, schedule, operator in zip(
+            ordered[column], ordered["type"], ordered["name"], ordered["status"],
+            ordered.get("schedule", blank), ordered.get("operator", blank)):
+        rows.setdefault(area, []).append({
+            "type": catalogue.get(str(kind)).label if str(kind) in catalogue.types
+            else str(kind), "name": str(name), "status": _STATUS_TEXT.get(str(status), ""),
+            "schedule": None if pd.isna(schedule) else str(schedule),
+            "operator": None if pd.isna(operator) else str(operator)})
+    return rows
 
 
 def area_sheets(ws: Workspace, layer: str, codes: list[str]) -> list[dict[str, Any]]:
@@ -69,7 +91,6 @@ def area_sheets(ws: Workspace, layer: str, codes: list[str]) -> list[dict[str, A
     column = area_column(layer)
     listed = counting(hubs, ws, ("existing", "planned", "candidate")) \
         if len(hubs) and column in hubs.columns else hubs.iloc[:0]
-    status_text = {"existing": "", "planned": "（計画）", "candidate": "（候補地）"}
 
     lower = child_layer(ws, layer)
     children = ws.read_attributes(lower) if lower else pd.DataFrame()
@@ -106,24 +127,23 @@ def area_sheets(ws: Workspace, layer: str, codes: list[str]) -> list[dict[str, A
         value = series.get(code)
         return None if value is None or pd.isna(value) else float(value)
 
+    hub_rows = _hub_rows(listed, column, catalogue)
+    kids: dict[Any, list[tuple[Any, Any]]] = {}  # split once, not filtered per sheet
+    if lower:
+        for parent, kid, name in zip(children["parent_code"], children["code"],
+                                     children["name"]):
+            kids.setdefault(parent, []).append((kid, name))
+
     out = []
     for code in codes:
         mine = by_code[code]
-        here = listed[listed[column] == code] if len(listed) else listed
-        hub_rows = [{"type": catalogue.get(str(r["type"])).label
-                     if str(r["type"]) in catalogue.types else str(r["type"]),
-                     "name": str(r["name"]), "status": status_text.get(str(r["status"]), ""),
-                     "schedule": None if pd.isna(r.get("schedule")) else str(r["schedule"]),
-                     "operator": None if pd.isna(r.get("operator")) else str(r["operator"])}
-                    for _, r in here.sort_values(["type", "name"]).iterrows()]
-        mine_children = children.loc[children["parent_code"] == code] if lower else children
+        hubs_here = hub_rows.get(code, [])
+        mine_children = kids.get(code, [])
         lacking = {"layer": lower, "label": ws.scheme.layer(lower).label if lower else None,
                    "hub_type": catalogue.get(str(child_type)).label if child_type else None,
                    "of": len(mine_children),
                    "areas": None if lacking_codes is None else
-                   [{"code": c, "name": n} for c, n in zip(mine_children["code"],
-                                                          mine_children["name"])
-                    if c in lacking_codes]}
+                   [{"code": c, "name": n} for c, n in mine_children if c in lacking_codes]}
         out.append({
             "layer": layer, "label": ws.scheme.layer(layer).label, "code": code,
             "area": _figures(mine), "hubs_count": mine.get("hubs") or {},
@@ -134,7 +154,7 @@ def area_sheets(ws: Workspace, layer: str, codes: list[str]) -> list[dict[str, A
                        **{k: at_date[day][code][k] for k in ("population", "pop65",
                                                              "aging_rate")}}
                       for day in dates if code in at_date[day]],
-            "hubs": hub_rows[:MAX_HUBS], "hubs_more": max(0, len(hub_rows) - MAX_HUBS),
+            "hubs": hubs_here[:MAX_HUBS], "hubs_more": max(0, len(hubs_here) - MAX_HUBS),
             "lacking": lacking,
             "indicators": [{"label": label, "value": number(series, code), "rate": rate,
                             "note": note} for label, series, rate, note in indicator_columns],
