@@ -10,6 +10,7 @@ from kenmap.hubs.imports import import_hubs
 from kenmap.layers.areas import import_areas
 from kenmap.layers.derive import derive_layer
 from kenmap.model.scheme import PRESETS, Layer, Scheme
+from kenmap.network.imports import import_network
 from kenmap.people.activities import import_activities
 from kenmap.people.indicators import import_indicator
 from kenmap.people.population import import_population
@@ -25,6 +26,8 @@ DEMO_HUBS = DEMO_DATA / "demo_hubs.csv"
 DEMO_POPULATION_2020 = DEMO_DATA / "demo_population_2020.csv"
 DEMO_INDICATORS = DEMO_DATA / "demo_indicators.csv"
 DEMO_ACTIVITIES = DEMO_DATA / "demo_activities.csv"
+#: Streets along the 隣近所 edges with elevations (Z), a river with two bridges, a hill estate.
+DEMO_ROADS = DEMO_DATA / "demo_roads.geojson"
 #: The plan's targets (a committee's table, with the default A–D rule).
 DEMO_TARGETS = DEMO_DATA / "demo_targets.csv"
 #: The demo's indicators: key, label, column, denominator.
@@ -57,6 +60,7 @@ def build_demo_workspace(path: Path) -> Workspace:
     for overlay in DEMO_OVERLAYS:  # service areas that do not nest
         derive_layer(ws, layer=overlay.key, from_layer="tonarikinjo",
                      by_field=f"{overlay.key}_code", name_field=f"{overlay.key}_name")
+    import_network(ws, DEMO_ROADS, source="デモ市 道路（架空）")
     import_population(ws, DEMO_POPULATION, layer="tonarikinjo", code_field="隣近所コード",
                       as_of="2025-10-01", source="デモ市 住民基本台帳（架空）")
     import_hubs(ws, DEMO_HUBS, type_field="type", name_field="name", lon_field="lon",

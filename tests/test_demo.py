@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -29,13 +30,19 @@ def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
 
     sys.path.insert(0, str(SHAPES))
     from demo_people import write_people
+    from demo_roads import build_roads, write_roads
 
     gen = _generator()
     frame = gen.build()
     gen.write(frame, tmp_path / "demo_city.geojson")
     write_people(frame, tmp_path, gen.SEED)
+    towns = np.array([np.array(c) * gen.SCALE + gen.ORIGIN for _, c, _, _ in gen.KYUSHICHO])
+    roads = build_roads(frame, gen.ORIGIN, gen.SCALE, towns,
+                        gen.ESTATE_AT * gen.SCALE + gen.ORIGIN)
+    write_roads(roads, tmp_path / "demo_roads.geojson")
     for name in ("demo_city.geojson", "demo_population.csv", "demo_hubs.csv",
-                 "demo_population_2020.csv", "demo_indicators.csv", "demo_activities.csv"):
+                 "demo_population_2020.csv", "demo_indicators.csv", "demo_activities.csv",
+                 "demo_roads.geojson"):
         assert (tmp_path / name).read_bytes() == (SHIPPED / name).read_bytes(), name
 
 
@@ -167,3 +174,27 @@ def test_overlay_service_areas_cut_across_the_towns(demo_ws: Path,
     assert page.count('<section class="sheet">') == 5
     first = stats["areas"][0]
     assert first["name"] in page and f"{first['population']:,.0f}" in page
+
+
+def test_the_demo_streets_make_the_point(demo_ws: Path) -> None:
+    """Across the river the walk goes round by a bridge; up the estate's hill it is slower
+    than down."""
+    from kenmap.geo.network import Costs, snap, to_nearest
+    from kenmap.network.store import read_network
+    from kenmap.workspace import Workspace
+
+    net = read_network(Workspace.open(demo_ws))
+    assert net.has_terrain and 5_000 < net.n_edges < 40_000
+    # The river flows at x ≈ 44,090 where y = −51,000 (the town centre); bridges 1.8 km south
+    # and 2.1 km north.
+    west = snap(net, np.array([43_850.0]), np.array([-51_000.0]))
+    east = snap(net, np.array([44_330.0]), np.array([-51_000.0]))
+    across = to_nearest(net, west, east, Costs())[0]
+    assert across > 3_000  # 480 m apart in a straight line
+    # 若葉台団地 stands on a hill 60 m up (its top near (48,220, −48,480)).
+    top = snap(net, np.array([48_220.0]), np.array([-48_480.0]))
+    foot = snap(net, np.array([48_220.0]), np.array([-49_300.0]))
+    minutes = Costs(hilly=True, per_metre=1 / 60)
+    up = to_nearest(net, top, foot, minutes)[0]     # living at the foot, the hub on top
+    down = to_nearest(net, foot, top, minutes)[0]   # living on top, the hub at the foot
+    assert up > down * 1.1

@@ -288,10 +288,16 @@ def write(frame: gpd.GeoDataFrame, path: Path) -> None:
 
 def main() -> None:
     from demo_people import write_people
+    from demo_roads import build_roads, write_roads
 
     frame = build()
     write(frame, OUT / "demo_city.geojson")
     write_people(frame, OUT, SEED)
+    towns = np.array([np.array(c) * SCALE + ORIGIN for _, c, _, _ in KYUSHICHO])
+    roads = build_roads(frame, ORIGIN, SCALE, towns, ESTATE_AT * SCALE + ORIGIN)
+    write_roads(roads, OUT / "demo_roads.geojson")
+    print(f"wrote {OUT / 'demo_roads.geojson'}: {len(roads)} streets, "
+          f"{roads.geometry.length.sum() / 1000:,.0f} km")
     counts = {lvl: frame[f"{lvl}_code"].nunique()
               for lvl in ("kyushicho", "chiku", "gyoseiku", "tonarikinjo")}
     print(f"wrote {OUT / 'demo_city.geojson'}: {counts}")

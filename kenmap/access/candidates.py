@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from kenmap.access.gaps import gap_table
+from kenmap.access.netreach import NetworkReach
 from kenmap.errors import KenmapError, TooLargeError
 from kenmap.geo.crs import transformer
 from kenmap.hubs.table import read_hubs
@@ -127,11 +128,13 @@ UNBOUNDED = SitingLimits()
 
 def from_grid(ws: Workspace, spacing: float, layer: str, hub_type: str,
                           radius: float, detour: float,
-                          limits: SitingLimits = UNBOUNDED) -> Candidates:
+                          limits: SitingLimits = UNBOUNDED, *,
+                          network: NetworkReach | None = None) -> Candidates:
     if not 20 <= spacing <= 5_000:
         raise KenmapError("--candidate-grid は20～5,000メートルにしてください",
                           field="--candidate-grid")
-    table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour)
+    table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour,
+                      network=network)
     lacking = set(table.loc[table["lacking"], "code"])
     areas = ws.read_layer(layer)
     areas = areas[areas["code"].isin(lacking)]

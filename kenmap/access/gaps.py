@@ -16,6 +16,7 @@ from kenmap.access.demand import (
     pop65_missing_reason,
     require_pop65,
 )
+from kenmap.access.netreach import NetworkReach
 from kenmap.access.reach import (
     DEFAULT_DETOUR,
     HubSet,
@@ -52,6 +53,7 @@ def gap_table(
     cell: float = DEFAULT_CELL,
     demand: Demand | None = None,
     hubs: HubSet | None = None,
+    network: NetworkReach | None = None,
 ) -> pd.DataFrame:
     """One row per area of ``layer`` with the ``gaps`` fields, most 65+ left out first."""
     scheme = ws.scheme
@@ -67,13 +69,14 @@ def gap_table(
     # The same question on the same demand, hubs and counts has the same answer: coverage asks
     # every type on every layer, and after one hub edit only that type's tables change.
     memo_key = (demand.key or id(demand), layer, hub_type, radius, with_planned, detour,
+                network and (network.key, network.walking),
                 min_reach, cell, _hub_digest(hubs, layer),
                 ws.state_of([*filled_layers(ws), *overlay_layers(ws), *(t for t in ws.tables()
                                                    if t.startswith("population_"))]))
     if demand.key and memo_key in _TABLES:
         return _TABLES[memo_key].copy()
     table = _gap_table(ws, layer, hub_type, type_def, layer_label, radius, with_planned,
-                       detour, min_reach, cell, demand, hubs)
+                       detour, min_reach, cell, demand, hubs, network)
     if demand.key:
         if len(_TABLES) >= 256:
             _TABLES.pop(next(iter(_TABLES)))
@@ -97,11 +100,16 @@ def _hub_digest(hubs: HubSet, layer: str) -> str:
 
 def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_label: str,
                radius: float | None, with_planned: bool, detour: float, min_reach: float,
-               cell: float, demand: Demand, hubs: HubSet) -> pd.DataFrame:
+               cell: float, demand: Demand, hubs: HubSet, network: NetworkReach | None
+               ) -> pd.DataFrame:
     areas = ws.read_attributes(layer)
-    walk = nearest_walk(demand, hubs, detour)
+    walk = network.walk(demand, hubs) if network is not None else \
+        nearest_walk(demand, hubs, detour)
+    unit = network.walking.unit if network is not None else "m"
+    # The distance column stays in metres (along the network when measured so).
+    metres = walk if network is None or unit == "m" else network.in_metres().walk(demand, hubs)
     if radius is not None:
-        require_pop65(ws, demand, f"到達圏（{radius:.0f} m 以内）")
+        require_pop65(ws, demand, f"到達圏（{radius:.0f} {unit} 以内）")
     unknown_reason = pop65_missing_reason(ws, demand.layer)
     known = ~np.isnan(demand.pop65)
     pop65 = np.where(known, demand.pop65, 0.0)
@@ -116,9 +124,9 @@ def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_la
         exact = layer_counts(ws, layer)["pop65"]
         area_pop65 = exact.where(exact.notna(), np.nan)
     with np.errstate(invalid="ignore"):
-        weighted = _per_area(demand, layer, np.where(known & np.isfinite(walk),
-                                                     pop65 * walk, np.nan))
-    finite_pop = _per_area(demand, layer, np.where(known & np.isfinite(walk), pop65, np.nan))
+        weighted = _per_area(demand, layer, np.where(known & np.isfinite(metres),
+                                                     pop65 * metres, np.nan))
+    finite_pop = _per_area(demand, layer, np.where(known & np.isfinite(metres), pop65, np.nan))
     inside = hubs_inside(hubs, layer)
     responsible = responsible_codes(hubs)
 
@@ -158,9 +166,9 @@ def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_la
             elif p65[i] == 0:
                 reason[i] = "65歳以上の人口がありません"
             elif lacking[i]:
-                reason[i] = f"65歳以上の{100 - rate[i]:.0f}%が{radius:.0f}m圏外"
+                reason[i] = f"65歳以上の{100 - rate[i]:.0f}%が{radius:.0f}{unit}圏外"
             else:
-                reason[i] = f"65歳以上の{rate[i]:.0f}%が{radius:.0f}m圏内"
+                reason[i] = f"65歳以上の{rate[i]:.0f}%が{radius:.0f}{unit}圏内"
     with np.errstate(invalid="ignore", divide="ignore"):
         reach_rate = np.where(known65 & (p65 > 0), reached / p65 * 100, np.nan)
     table = pd.DataFrame({
@@ -171,7 +179,13 @@ def _gap_table(ws: Workspace, layer: str, hub_type: str, type_def: Any, layer_la
     left_out = (table["pop65"].fillna(0) - table["pop65_reached"].fillna(0))
     order = np.lexsort((table["code"].to_numpy(), -left_out.round(6).to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
-    table.attrs.update({"layer": layer, "radius_m": radius, "detour": detour, "cell_m": cell,
+    table.attrs.update({"layer": layer, "radius_m": radius if unit == "m" else None,
+                        "radius_min": radius if unit == "分" else None, "unit": unit,
+                        "measure": ("straight" if network is None else
+                                    "minutes" if network.walking.minutes else "network"),
+                        "measure_text": (f"直線距離×迂回係数{detour}" if network is None else
+                                         network.walking.describe(network.network)),
+                        "detour": detour, "cell_m": cell,
                         "with_planned": with_planned, "min_reach": min_reach,
                         "demand_layer": demand.layer, "weighting": demand.weighting})
     return table
@@ -212,7 +226,8 @@ class GapTable:
 
 def gaps(ws: Workspace, *, layer: str, hub_type: str, radius: float | None = None,
          with_planned: bool = False, detour: float = DEFAULT_DETOUR,
-         min_reach: float = DEFAULT_MIN_REACH, cell: float = DEFAULT_CELL) -> GapTable:
+         min_reach: float = DEFAULT_MIN_REACH, cell: float = DEFAULT_CELL,
+         network: NetworkReach | None = None) -> GapTable:
     """Which areas of ``layer`` lack a hub of ``hub_type``.
 
     Parameters
@@ -233,17 +248,21 @@ def gaps(ws: Workspace, *, layer: str, hub_type: str, radius: float | None = Non
     GapTable
     """
     frame = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,
-                      with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell)
+                      with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell,
+                      network=network)
     return GapTable(frame, layer, hub_type, radius, detour, cell, with_planned, min_reach)
 
 
 def coverage(ws: Workspace, *, with_planned: bool = False, detour: float = DEFAULT_DETOUR,
-             cell: float = DEFAULT_CELL) -> dict[str, Any]:
+             cell: float = DEFAULT_CELL, network: NetworkReach | None = None,
+             minutes: float | None = None) -> dict[str, Any]:
     """For every hub type: the city's 65+ within reach, and per layer the areas lacking one.
 
     Returns a JSON-ready mapping: ``pop65``, ``detour``, ``cell_m``, ``with_planned`` and
     ``types`` (per type: ``label``, ``hubs``, ``radius_m``, ``expected_layer``, ``city`` and
     ``layers``, each layer with ``areas``, ``lacking`` and the 65+ in areas with a hub).
+    With ``network`` walks follow the streets: each type's radius in metres along them, or
+    ``minutes`` for every type when the network measures minutes.
     """
     catalogue = catalogue_of(ws.get("hub_types"))
     demand = demand_cells(ws, cell)
@@ -251,22 +270,29 @@ def coverage(ws: Workspace, *, with_planned: bool = False, detour: float = DEFAU
     known = ~np.isnan(demand.pop65)
     total65 = float(demand.pop65[known].sum())
     layers = [*filled_layers(ws), *overlay_layers(ws)]
+    timed = network is not None and network.walking.minutes
     out: dict[str, Any] = {"pop65": total65, "detour": detour, "cell_m": cell,
-                           "with_planned": with_planned, "types": {}}
+                           "with_planned": with_planned, "types": {},
+                           "measure": "straight" if network is None else
+                           "minutes" if timed else "network",
+                           **({"minutes": minutes} if timed else {})}
     for hub_type in catalogue.types.values():
         hubs = hubs_of(ws, hub_type.key, with_planned=with_planned)
         entry: dict[str, Any] = {
             "label": hub_type.label, "hubs": len(hubs), "radius_m": hub_type.radius_m,
             "expected_layer": hub_type.expected_layer(ws.scheme.keys, ws.get("scheme_preset")),
             "city": {}, "layers": {}}
-        if hub_type.radius_m:
-            walk = nearest_walk(demand, hubs, detour)
-            reached = float(demand.pop65[known & (walk <= hub_type.radius_m)].sum())
+        reach = minutes if timed else hub_type.radius_m
+        if reach:
+            walk = network.walk(demand, hubs) if network is not None else \
+                nearest_walk(demand, hubs, detour)
+            reached = float(demand.pop65[known & (walk <= reach)].sum())
             entry["city"] = {"pop65_reached": reached,
                              "reach_rate": reached / total65 * 100 if total65 else None}
         for layer in layers:
             table = gap_table(ws, layer=layer, hub_type=hub_type.key, with_planned=with_planned,
-                              detour=detour, cell=cell, demand=demand, hubs=hubs)
+                              detour=detour, cell=cell, demand=demand, hubs=hubs,
+                              network=network)
             lacking = int(table["lacking"].sum())
             with_hub = table.loc[~table["lacking"], "pop65"].fillna(0).sum()
             entry["layers"][layer] = {

@@ -34,6 +34,7 @@ from kenmap.access.candidates import (
 from kenmap.access.covering import order_by_gain, solve
 from kenmap.access.demand import DEFAULT_CELL, demand_cells, require_pop65
 from kenmap.access.gaps import gap_table
+from kenmap.access.netreach import NetworkReach, straight_reach
 from kenmap.access.reach import DEFAULT_DETOUR, HubSet, hubs_of, nearest_walk
 from kenmap.errors import KenmapError, TooLargeError
 from kenmap.hubs.edits import add_hubs
@@ -96,6 +97,8 @@ class SitingResult:
     seconds: float
     notes: list[str]
     applied_hub_ids: list[int] | None = None
+    measure: str = "straight"  # or "network" (metres along it) or "minutes" (walking time)
+    speed: float | None = None  # m/s on the flat, when measured in minutes
 
     def to_json(self) -> dict[str, Any]:
         """The documented fields first (``SITE_FIELDS``), then the extras."""
@@ -106,7 +109,9 @@ class SitingResult:
             "pop65_reached_after": self.pop65_reached_after,
             "sites": [s.to_json() for s in self.sites], "detour": self.detour,
             "layer": self.layer, "candidates": self.candidates, "seconds": self.seconds,
-            "notes": self.notes}
+            "notes": self.notes, "measure": self.measure}
+        if self.speed is not None:
+            out["speed"] = self.speed
         if self.applied_hub_ids is not None:
             out["applied_hub_ids"] = self.applied_hub_ids
         return out
@@ -131,6 +136,7 @@ def site(
     limits: SitingLimits = UNBOUNDED,
     pinned: list[dict[str, Any]] | None = None,
     excluded: list[dict[str, Any]] | None = None,
+    network: NetworkReach | None = None,
 ) -> SitingResult:
     """Choose ``k`` new sites of ``hub_type`` that bring the most older residents within reach.
 
@@ -157,6 +163,9 @@ def site(
     excluded
         Candidates not to use (``{"lon", "lat"}``, within
         :data:`~kenmap.access.candidates.SAME_PLACE_M` metres).
+    network
+        Measure walks along the workspace's network (``radius`` in its unit: metres, or
+        minutes); coverage comes from bounded searches from every candidate.
 
     Returns
     -------
@@ -195,7 +204,8 @@ def site(
     if candidates_file is not None:
         cands = from_file(ws, Path(candidates_file))
     elif candidate_grid is not None:
-        cands = from_grid(ws, candidate_grid, layer, hub_type, radius, detour, limits)
+        cands = from_grid(ws, candidate_grid, layer, hub_type, radius, detour, limits,
+                          network=network)
     elif pinned and candidate_status is None and len(pinned) == k:
         cands = Candidates([], [], np.zeros(0), np.zeros(0))  # the pins are the answer
     else:
@@ -209,29 +219,36 @@ def site(
     demand = demand_cells(ws, cell)
     require_pop65(ws, demand, "配置の検討")
     fixed = _fixed_hubs(ws, hub_type, also or [])
-    walk = nearest_walk(demand, fixed, detour)
+    walk = network.walk(demand, fixed) if network is not None else \
+        nearest_walk(demand, fixed, detour)
+    unit = network.walking.unit if network is not None else "m"
     pop65 = np.nan_to_num(demand.pop65)
     before_mask = walk <= radius
     before = float(pop65[before_mask].sum())
     open_rows = np.flatnonzero(~before_mask & (pop65 > 0))
     if len(open_rows) == 0:
         raise KenmapError(f"人数のわかっている65歳以上の人はすべて、すでにこの種類の拠点から "
-                          f"{radius:.0f} m 以内にいます: 新しい拠点で増える分がありません"
+                          f"{radius:.0f} {unit} 以内にいます: 新しい拠点で増える分がありません"
                           "（需要が0なので最適解は出しません）", field="--radius")
     if limits.max_pairs is not None:
         # Each candidate reaches about π(R/detour)² / cell² cells: bound the matrix first.
-        per = np.pi * (radius / detour) ** 2 / cell ** 2
+        per = np.pi * (straight_reach(radius, detour, network)) ** 2 / cell ** 2
         pairs = int(min(per, len(open_rows)) * len(cands.ids))
         if pairs > limits.max_pairs:
             raise TooLargeError(f"候補地×需要セルの組が約 {pairs:,} になり、上限 "
                                 f"{limits.max_pairs:,} を超えます（半径か候補地を減らして"
                                 "ください）", field="radius")
-    # Coverage pairs: candidate j reaches open cell i within R/detour in a straight line.
-    tree = shapely.STRtree(np.asarray(shapely.points(cands.x, cands.y)))
-    cell_idx, cand_idx = tree.query(np.asarray(demand.points())[open_rows], predicate="dwithin",
-                                    distance=radius / detour)
-    cover = sp.csr_matrix((np.ones(len(cell_idx), dtype=np.int8), (cell_idx, cand_idx)),
-                          shape=(len(open_rows), len(cands.ids)))
+    if network is not None:
+        # Coverage pairs along the network: one search from each candidate, bounded at R.
+        cover = network.reached_from(cands.x, cands.y, demand, open_rows, radius
+                                     ).T.astype(np.int8).tocsr()
+    else:
+        # Coverage pairs: candidate j reaches open cell i within R/detour in a straight line.
+        tree = shapely.STRtree(np.asarray(shapely.points(cands.x, cands.y)))
+        cell_idx, cand_idx = tree.query(np.asarray(demand.points())[open_rows],
+                                        predicate="dwithin", distance=radius / detour)
+        cover = sp.csr_matrix((np.ones(len(cell_idx), dtype=np.int8), (cell_idx, cand_idx)),
+                              shape=(len(open_rows), len(cands.ids)))
     assert cands.pinned is not None
     pins = [int(j) for j in np.flatnonzero(cands.pinned)]
     # Each pin is a required group of one: the exact solver gets Σ x_pin ≥ 1, greedy takes
@@ -249,7 +266,7 @@ def site(
     ordered = _in_order(result.weights, result.cover, result.chosen, pins)
     after = before + sum(g for _, g in ordered)
     filled = _areas_filled(ws, layer, hub_type, radius, detour, cell, also or [], cands,
-                           [j for j, _ in ordered])
+                           [j for j, _ in ordered], network)
     lonlat = gpd.GeoSeries(shapely.points(cands.x, cands.y), crs=ws.crs_epsg).to_crs(4326)
     sites = [Site(cands.ids[j], cands.names[j], round(float(lonlat.iloc[j].x), 7),
                   round(float(lonlat.iloc[j].y), 7), round(gain, 3), filled[n],
@@ -258,7 +275,13 @@ def site(
     return SitingResult(hub_type, k, float(radius), result.solver, bool(result.optimal),
                         round(result.gap_percent, 4), round(before, 3), round(after, 3), sites,
                         detour, layer, len(cands.ids), round(result.seconds, 3),
-                        [*what_if_notes, *result.notes])
+                        [*what_if_notes, *result.notes,
+                         *([network.walking.describe(network.network) + "で計算"]
+                           if network is not None else [])],
+                        measure="straight" if network is None else
+                        "minutes" if network.walking.minutes else "network",
+                        speed=network.walking.speed if network is not None and
+                        network.walking.minutes else None)
 
 
 def _in_order(weights: np.ndarray, cover: sp.csr_matrix, chosen: list[int], pins: list[int]
@@ -296,13 +319,14 @@ def _required_groups(ws: Workspace, layer: str, hub_type: str, radius: float, de
 
 
 def _areas_filled(ws: Workspace, layer: str, hub_type: str, radius: float, detour: float,
-                  cell: float, also: list[str], cands: Candidates, order: list[int]
-                  ) -> list[list[str]]:
+                  cell: float, also: list[str], cands: Candidates, order: list[int],
+                  network: NetworkReach | None = None) -> list[list[str]]:
     """For each site in order, the areas of ``layer`` that stop lacking because of it."""
     fixed = _fixed_hubs(ws, hub_type, also)
     demand = demand_cells(ws, cell)
     lacking = set(gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour,
-                            demand=demand, hubs=fixed).query("lacking")["code"])
+                            demand=demand, hubs=fixed, network=network
+                            ).query("lacking")["code"])
     out = []
     xs, ys = list(fixed.x), list(fixed.y)
     for j in order:
@@ -310,7 +334,8 @@ def _areas_filled(ws: Workspace, layer: str, hub_type: str, radius: float, detou
         ys.append(cands.y[j])
         hubs = HubSet(hub_type, pd.DataFrame(index=range(len(xs))), np.array(xs), np.array(ys))
         now = set(gap_table(ws, layer=layer, hub_type=hub_type, radius=radius, detour=detour,
-                            demand=demand, hubs=hubs).query("lacking")["code"])
+                            demand=demand, hubs=hubs, network=network
+                            ).query("lacking")["code"])
         out.append(sorted(lacking - now))
         lacking = now
     return out
@@ -356,12 +381,23 @@ def newly_reached(ws: Workspace, siting: dict[str, Any]) -> list[list[float]] | 
         keep = ~fixed.frame["id"].isin(applied).to_numpy()
         fixed = HubSet(hub_type, fixed.frame[keep].reset_index(drop=True), fixed.x[keep],
                        fixed.y[keep])
-    before = nearest_walk(demand, fixed, detour)
     pts = gpd.GeoSeries(shapely.points([s["lon"] for s in sites], [s["lat"] for s in sites]),
-                        crs=4326)
-    tree = shapely.STRtree(np.asarray(pts.to_crs(ws.crs_epsg).to_numpy()))
-    cells, _ = tree.query(np.asarray(demand.points()), predicate="dwithin",
-                          distance=radius / detour)
+                        crs=4326).to_crs(ws.crs_epsg)
+    measure = siting.get("measure", "straight")
+    if measure != "straight":  # along the network, as the siting measured
+        from kenmap.access.netreach import Walking, network_reach
+
+        reach = network_reach(ws, Walking(minutes=measure == "minutes",
+                                          speed=float(siting.get("speed") or 1.0)))
+        before = reach.walk(demand, fixed)
+        sites_only = HubSet(hub_type, pd.DataFrame(index=range(len(pts))),
+                            pts.x.to_numpy(dtype=float), pts.y.to_numpy(dtype=float))
+        cells = np.flatnonzero(reach.walk(demand, sites_only) <= radius)
+    else:
+        before = nearest_walk(demand, fixed, detour)
+        tree = shapely.STRtree(np.asarray(pts.to_numpy()))
+        cells, _ = tree.query(np.asarray(demand.points()), predicate="dwithin",
+                              distance=radius / detour)
     new = np.unique(cells[before[cells] > radius])
     new = new[np.nan_to_num(demand.pop65[new]) > 0]
     lonlat = gpd.GeoSeries(shapely.points(demand.x[new], demand.y[new]),

@@ -36,6 +36,7 @@ from kenmap.api.jobs import Figures, HeavyJobs
 from kenmap.api.uploads import saved_upload
 from kenmap.api.views import Views
 from kenmap.api.workbench import landing, workbench_router
+from kenmap.errors import KenmapError
 from kenmap.hubs.edits import add_hub, delete_hub, hub_history, update_hub
 from kenmap.maps.assets import asset_root
 from kenmap.model import settings
@@ -322,7 +323,14 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
         hubs and returns their ids (``applied_hub_ids``, and ``hub_id`` on each site)."""
         from kenmap.access.siting import SitingLimits, apply_sites
 
-        asked = question.model_dump(exclude={"apply"})
+        asked = question.model_dump(exclude={"apply", "network", "minutes", "speed"})
+        if question.minutes is not None and not question.network:
+            raise KenmapError("minutes は network と一緒に指定してください", field="minutes")
+        if question.network:  # built in the job's process from these
+            asked["network"] = {"minutes": question.minutes is not None,
+                                "speed": question.speed}
+            if question.minutes is not None:
+                asked["radius"] = question.minutes
         asked["limits"] = SitingLimits(settings.SERVER_SITING_MAX_K,
                                        settings.SERVER_SITING_MAX_CANDIDATES,
                                        settings.SERVER_SITING_MAX_PAIRS)
@@ -484,6 +492,11 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
         excluded: list[SitePoint] = Field(
             default_factory=list, max_length=settings.SERVER_SITING_MAX_CANDIDATES,
             description="Candidates not to use (matched within 1 m)")
+        network: bool = Field(default=False, description="Walk along the imported network")
+        minutes: float | None = Field(default=None, gt=0, le=60, description=(
+            "With network: reach in walking minutes (Tobler's function) instead of radius"))
+        speed: float = Field(default=settings.WALK_SPEED_MS, ge=0.1, le=3.0,
+                             description="With minutes: m/s on the flat")
         apply: bool = False
 
     return {"HubIn": HubIn, "HubPatch": HubPatch, "SitingIn": SitingIn}

@@ -43,7 +43,15 @@ def _siting() -> Callable[[str, Any], Any]:
     from kenmap.access.siting import site
     from kenmap.workspace import Workspace
 
-    return lambda path, question: site(Workspace.open(path), **question)
+    def run(path: str, question: dict[str, Any]) -> Any:
+        ws = Workspace.open(path)
+        walk = question.pop("network", None)  # {"minutes": bool, "speed": m/s} or None
+        if walk is not None:
+            from kenmap.access.netreach import Walking, network_reach
+
+            question["network"] = network_reach(ws, Walking(**walk))
+        return site(ws, **question)
+    return run
 
 
 def _figures() -> Callable[[str, Any], Any]:

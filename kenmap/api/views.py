@@ -260,8 +260,13 @@ class Views:
                                for r in gap_records(table)]
                 except KenmapError:
                     lacking = []
+            from kenmap.access.netreach import walk_minutes
+
+            walking = walk_minutes(ws, layer).get(str(code), {})
             return {"layer": layer, "area": mine, "parent": parent, "city": city,
                     "hubs_inside": inside,
+                    # minutes along the streets to the nearest hub of each type (with a network)
+                    "walk_minutes": walking,
                     "children_lacking": {"layer": lower, "hub_type": child_type,
                                          "areas": lacking}}
         return dict(self.cached(("profile", layer, code), compute))

@@ -64,6 +64,8 @@ COMMANDS: list[tuple[str | None, str, Callable[..., Any]]] = [
     ("import", "activities", imports.import_activities_cmd),
     ("import", "raster", imports.import_raster_cmd),
     ("import", "mesh", imports.import_mesh_cmd),
+    ("import", "network", imports.import_network_cmd),
+    ("import", "terrain", imports.import_terrain_cmd),
     ("types", "list", types.types_list),
     ("types", "add", types.types_add),
     ("types", "set", types.types_set),

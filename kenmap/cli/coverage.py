@@ -10,12 +10,16 @@ from kenmap.cli.options import (
     AsOf,
     CellSize,
     Detour,
+    Minutes,
+    OnNetwork,
     OutFile,
+    Speed,
     TableFormat,
     WithPlanned,
     WsArg,
     at_date,
     output,
+    walking_reach,
 )
 from kenmap.model import settings
 
@@ -31,6 +35,9 @@ def coverage(
     compare: Annotated[Optional[str], typer.Option(
         help="Compare with this earlier date: hubs, reach and lacking areas then and now.")
     ] = None,
+    network: OnNetwork = False,
+    minutes: Minutes = None,
+    speed: Speed = settings.WALK_SPEED_MS,
 ) -> None:
     """For every layer and hub type: areas lacking a hub and the 65+ within reach."""
     from kenmap.access.gaps import coverage as run
@@ -39,7 +46,9 @@ def coverage(
 
     opened = Workspace.open(workspace)
     ws = at_date(opened, as_of)
-    result = run(ws, with_planned=with_planned, detour=detour, cell=cell)
+    reach, _ = walking_reach(ws, network, minutes, speed, None)
+    result = run(ws, with_planned=with_planned, detour=detour, cell=cell, network=reach,
+                 minutes=minutes)
     from kenmap.people.activities import activity_summary
 
     if activity_summary(ws):
@@ -49,7 +58,7 @@ def coverage(
         from kenmap.render.gaps import render_coverage_compare
 
         then = run(view_at(opened, compare, "--compare"), with_planned=with_planned,
-                   detour=detour, cell=cell)
+                   detour=detour, cell=cell, network=reach, minutes=minutes)
         output(render_coverage_compare(ws, result, then, format, as_of or "最新", compare), out)
         return
     output(render_coverage(ws, result, format), out)

@@ -11,13 +11,17 @@ from kenmap.cli.options import (
     CellSize,
     DataFormat,
     Detour,
+    Minutes,
+    OnNetwork,
     OutFile,
+    Speed,
     WithPlanned,
     WsArg,
     at_date,
     chosen_layer,
     output,
     type_key,
+    walking_reach,
 )
 from kenmap.model import settings
 
@@ -42,6 +46,9 @@ def gaps(
     compare: Annotated[Optional[str], typer.Option(
         help="Compare with this earlier date: areas newly lacking and no longer lacking.")
     ] = None,
+    network: OnNetwork = False,
+    minutes: Minutes = None,
+    speed: Speed = settings.WALK_SPEED_MS,
 ) -> None:
     """Areas lacking a hub of a type, and the older residents that leaves out."""
     from kenmap.access.gaps import gap_table
@@ -52,15 +59,17 @@ def gaps(
     ws = at_date(opened, as_of)
     hub_type = type_key(ws, hub_type) or hub_type
     layer = chosen_layer(ws, layer, hub_type)
+    reach, radius = walking_reach(ws, network, minutes, speed, radius)
     table = gap_table(ws, layer=layer, hub_type=hub_type, radius=radius,
-                      with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell)
+                      with_planned=with_planned, detour=detour, min_reach=min_reach, cell=cell,
+                      network=reach)
     if compare is not None:
         from kenmap.people.snapshots import as_of as view_at
         from kenmap.render.gaps import render_gaps_compare
 
         then = gap_table(view_at(opened, compare, "--compare"), layer=layer, hub_type=hub_type,
                          radius=radius, with_planned=with_planned, detour=detour,
-                         min_reach=min_reach, cell=cell)
+                         min_reach=min_reach, cell=cell, network=reach)
         output(render_gaps_compare(ws, table, then, format, as_of or "最新", compare), out,
                bom=format == "csv")
         return

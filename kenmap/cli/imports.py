@@ -220,3 +220,45 @@ def import_hubs_cmd(
                          x_field=x_field, y_field=y_field, crs=crs, status=status,
                          encoding=encoding, replace=replace, source=source)
     emit(report.to_dict(), report.lines(), format)
+
+
+def import_network_cmd(
+    workspace: WsArg,
+    file: Annotated[Path, typer.Argument(
+        help="An OpenStreetMap extract (.osm, .osm.pbf), an OSMnx GraphML, or road lines "
+             "(shp, zip, gpkg, geojson) noded by topology or with u/v node columns.")],
+    crs: Annotated[Optional[str], typer.Option(
+        help="EPSG code of the file's CRS when it declares none.")] = None,
+    encoding: Encoding = None,
+    layer_name: Annotated[Optional[str], typer.Option(
+        help="The layer of the file to read when it has several.")] = None,
+    u_field: Annotated[Optional[str], typer.Option(
+        help="Field with each line's start node id (default: u when present).")] = None,
+    v_field: Annotated[Optional[str], typer.Option(
+        help="Field with each line's end node id (default: v when present).")] = None,
+    source: Annotated[Optional[str], typer.Option(
+        help="Attribution, e.g. 「© OpenStreetMap contributors」.")] = None,
+    format: TextFormat = "text",
+) -> None:
+    """Import a walking network (walkable ways, largest connected part) for --network."""
+    from kenmap.network.imports import import_network
+    from kenmap.workspace import Workspace
+
+    report = import_network(Workspace.open(workspace), file, crs=crs, encoding=encoding,
+                            layer_name=layer_name, u_field=u_field, v_field=v_field,
+                            source=source)
+    emit(report.to_dict(), report.lines(), format)
+
+
+def import_terrain_cmd(
+    workspace: WsArg,
+    files: Annotated[list[Path], typer.Argument(
+        help="GSI 基盤地図情報 DEM (FG-GML .xml, or the .zip GSI delivers) or GeoTIFF files.")],
+    format: TextFormat = "text",
+) -> None:
+    """Sample elevations along the network's edges: walking minutes then slow uphill."""
+    from kenmap.network.imports import import_terrain
+    from kenmap.workspace import Workspace
+
+    report = import_terrain(Workspace.open(workspace), files)
+    emit(report.to_dict(), report.lines(), format)

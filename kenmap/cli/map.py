@@ -7,7 +7,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from kenmap.cli.options import AsOf, Detour, WsArg, at_date, layer_key, type_key
+from kenmap.cli.options import (
+    AsOf,
+    Detour,
+    Minutes,
+    OnNetwork,
+    Speed,
+    WsArg,
+    at_date,
+    layer_key,
+    type_key,
+    walking_reach,
+)
 from kenmap.errors import KenmapError
 from kenmap.model import settings
 
@@ -35,6 +46,9 @@ def map_cmd(
     as_of: AsOf = None,
     compare: Annotated[Optional[str], typer.Option(
         help="Colour the areas by how much 高齢化率 changed since this earlier date.")] = None,
+    network: OnNetwork = False,
+    minutes: Minutes = None,
+    speed: Speed = settings.WALK_SPEED_MS,
 ) -> None:
     """Write Folium map pages that work offline, and printable PNG/PDF."""
     from kenmap.maps.page import MapOptions
@@ -45,9 +59,10 @@ def map_cmd(
     ws = at_date(Workspace.open(workspace), as_of)
     layer, hub_type = layer_key(ws, layer), type_key(ws, hub_type)
     site_result = _read_siting(siting) if siting else None
+    reach, radius = walking_reach(ws, network, minutes, speed, radius)
     options = MapOptions(hub_type=hub_type, radius=radius, tiles=tiles, detour=detour,
                          siting=site_result, indicator=indicator,
-                         compare=compare, activity=activity)
+                         compare=compare, activity=activity, network=reach)
     if all_layers:
         folder = out or Path("maps")
         result = write_all_pages(ws, options, folder)

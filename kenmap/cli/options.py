@@ -17,6 +17,39 @@ Encoding = Annotated[Optional[str], typer.Option(
 WithPlanned = Annotated[bool, typer.Option(help="Count planned hubs too.")]
 Detour = Annotated[float, typer.Option(help="Walking distance ÷ straight line.")]
 CellSize = Annotated[float, typer.Option(help="Demand cell size in metres.")]
+OnNetwork = Annotated[bool, typer.Option(
+    "--network", help="Measure walks along the imported walking network (kenmap import "
+    "network) instead of a straight line × detour.")]
+Minutes = Annotated[Optional[float], typer.Option(
+    help="With --network: reach in walking minutes instead of --radius metres (slower "
+         "uphill by Tobler's function when terrain was imported).")]
+Speed = Annotated[float, typer.Option(
+    help="With --minutes: walking speed on the flat in m/s (older residents: about 1.0).")]
+
+
+def walking_reach(ws: Any, network: bool, minutes: float | None, speed: float,
+                  radius: float | None) -> tuple[Any, float | None]:
+    """The network measure (or None for straight lines) and the radius in its unit, from
+    ``--network``, ``--minutes``, ``--speed`` and ``--radius``."""
+    from kenmap.errors import KenmapError
+
+    if minutes is None:
+        if not network:
+            return None, radius
+        from kenmap.access.netreach import Walking, network_reach
+
+        return network_reach(ws, Walking(minutes=False, speed=speed)), radius
+    if not network:
+        raise KenmapError("--minutes は --network と一緒に指定してください（道路に沿った"
+                          "徒歩時間です）", field="--minutes")
+    if radius is not None:
+        raise KenmapError("--radius と --minutes はどちらか一方にしてください",
+                          field="--minutes")
+    if not 0 < minutes <= 120:
+        raise KenmapError("--minutes は0より大きく120以下にしてください", field="--minutes")
+    from kenmap.access.netreach import Walking, network_reach
+
+    return network_reach(ws, Walking(minutes=True, speed=speed)), minutes
 # Output formats: checked by the parser before any work, so a bad one never follows a write.
 TextFormat = Annotated[Literal["text", "json"], typer.Option("--format", help="text or json")]
 TableFormat = Annotated[Literal["table", "json"], typer.Option("--format", help="table or json")]

@@ -7,7 +7,19 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from kenmap.cli.options import Detour, OutFile, TableFormat, WsArg, layer_key, output, type_key
+from kenmap.cli.options import (
+    Detour,
+    Minutes,
+    OnNetwork,
+    OutFile,
+    Speed,
+    TableFormat,
+    WsArg,
+    layer_key,
+    output,
+    type_key,
+    walking_reach,
+)
 from kenmap.errors import KenmapError
 from kenmap.model import settings
 
@@ -40,6 +52,9 @@ def site(
     apply: Annotated[bool, typer.Option(help="Write the sites as planned hubs.")] = False,
     format: TableFormat = "table",
     out: OutFile = None,
+    network: OnNetwork = False,
+    minutes: Minutes = None,
+    speed: Speed = settings.WALK_SPEED_MS,
 ) -> None:
     """Choose k new hub sites that bring the most older residents within reach."""
     from kenmap.access.siting import apply_sites
@@ -57,10 +72,11 @@ def site(
     layer = layer_key(ws, layer)
     one_per_lacking = layer_key(ws, one_per_lacking, "--one-per-lacking")
     also = [type_key(ws, t, "--also") or t for t in also] if also else also
+    reach, radius = walking_reach(ws, network, minutes, speed, radius)
     result = run(ws, hub_type=hub_type, k=k, radius=radius, candidates_file=candidates,
                  candidate_status=candidate_status, candidate_grid=candidate_grid, layer=layer,
                  solver=solver, time_limit=time_limit, also=also, detour=detour,
-                 one_per_lacking=one_per_lacking)
+                 one_per_lacking=one_per_lacking, network=reach)
     if apply:
         apply_sites(ws, result)
     output(render_siting(ws, result, format), out)

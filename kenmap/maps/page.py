@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from folium.plugins import MarkerCluster
 
 from kenmap.access.gaps import gap_table
+from kenmap.access.netreach import NetworkReach
 from kenmap.access.reach import DEFAULT_DETOUR
 from kenmap.errors import KenmapError
 from kenmap.geo.simplify import display_tolerance, simplify_coverage
@@ -62,6 +65,7 @@ class MapOptions:
     indicator: str | None = None  # colour by an imported indicator instead of 高齢化率
     compare: str | None = None  # colour by the change of 高齢化率 since this date
     activity: str | None = None  # hatch the areas that have not done this activity
+    network: NetworkReach | None = None  # walks along the streets: reach as isochrones
 
 
 def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict[str, Any]]:
@@ -85,7 +89,7 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
     parent_stats = layer_stats(ws, upper).set_index("code") if upper else None
     try:
         gaps = gap_table(ws, layer=layer, hub_type=hub_type, radius=options.radius,
-                         detour=options.detour).set_index("code")
+                         detour=options.detour, network=options.network).set_index("code")
     except KenmapError:
         gaps = None  # no population yet: the map still shows areas and hubs
     gap_subject = f"{type_def.label}の不足する{layer_def.label}"
@@ -176,15 +180,18 @@ def build_map(ws: Workspace, layer: str, options: MapOptions) -> tuple[str, dict
 
     hub_rows = _add_hubs(fmap, ws, catalogue, hub_type, options)
     reach = None
-    if options.radius:
+    if options.radius and options.network is not None:
+        reach = _isochrones(fmap, ws, hub_type, type_def.label, options)
+    elif options.radius:
         reach = (f"{type_def.label}の徒歩{options.radius:.0f}m圏（直線"
                  f"{options.radius / options.detour:.0f}m）")
     if options.siting:
         _add_siting(fmap, ws, options.siting)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    unit = options.network.walking.unit if options.network is not None else "m"
     title = (f"{city_name} {layer_def.label}別の{shade.label}と{type_def.label}"
-             + (f"（徒歩{options.radius:.0f}m圏）" if options.radius else ""))
+             + (f"（徒歩{options.radius:.0f}{unit}圏）" if options.radius else ""))
     root = fmap.get_root()
     root.header.add_child(folium.Element(LEGEND_CSS))  # type: ignore[attr-defined]
     root.html.add_child(folium.Element(  # type: ignore[attr-defined]
@@ -401,13 +408,42 @@ def _add_hubs(fmap: folium.Map, ws: Workspace, catalogue: Any, chosen: str,
         group.add_to(fmap)
         rows.append((hub_type.colour, text, hub_type.label))
         circles = None
-        if key == chosen and options.radius:
+        if key == chosen and options.radius and options.network is None:
             circles = folium.FeatureGroup(
                 name=esc(f"{hub_type.label}の徒歩{options.radius:.0f}m圏")).add_to(fmap)
+        straight = options.radius / options.detour \
+            if circles is not None and options.radius else None
         HubMarkers(data, hub_type.colour, target.get_name(),
-                   circles.get_name() if circles is not None else None,
-                   options.radius / options.detour if options.radius else None).add_to(fmap)
+                   circles.get_name() if circles is not None else None, straight).add_to(fmap)
     return rows
+
+
+def _isochrones(fmap: folium.Map, ws: Workspace, hub_type: str, label: str,
+                options: MapOptions) -> str:
+    """Reach along the streets drawn as the demand cells within it, merged (isochrone areas);
+    returns the legend's line."""
+    from kenmap.access.demand import demand_cells
+    from kenmap.access.reach import hubs_of
+
+    assert options.network is not None and options.radius is not None
+    demand = demand_cells(ws)
+    walk = options.network.walk(demand, hubs_of(ws, hub_type))
+    reached = np.flatnonzero(walk <= options.radius)
+    # The grid squares (aligned to the zone's origin) holding a reached cell, merged.
+    size = demand.cell
+    squares = np.unique(np.floor(np.c_[demand.x[reached], demand.y[reached]] / size), axis=0)
+    boxes = shapely.box(squares[:, 0] * size, squares[:, 1] * size, (squares[:, 0] + 1) * size,
+                        (squares[:, 1] + 1) * size)
+    merged = shapely.coverage_union_all(boxes) if len(reached) else shapely.Polygon()
+    unit = options.network.walking.unit
+    text = (f"{label}の徒歩{options.radius:.0f}{unit}圏"
+            f"（{options.network.walking.describe(options.network.network)}）")
+    if not merged.is_empty:
+        outline = gpd.GeoSeries([merged], crs=ws.crs_epsg).to_crs(4326)
+        folium.GeoJson(outline.__geo_interface__, name=esc(text), style_function=lambda _: {
+            "color": "#1f78b4", "weight": 1.5, "fillColor": "#1f78b4", "fillOpacity": 0.12},
+            interactive=False).add_to(fmap)
+    return text
 
 
 def _add_siting(fmap: folium.Map, ws: Workspace, siting: dict[str, Any]) -> None:

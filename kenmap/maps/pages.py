@@ -153,4 +153,22 @@ def plan_pages(ws: Workspace) -> list[dict[str, Any]]:
         out.append({"key": f"{info['layer']}_{key}", "layer": info["layer"], "workspace": ws,
                     "options": {"indicator": key},
                     "label": f"{field_label(ws, column)}（{where}）"})
+    from kenmap.network.store import has_network
+
+    if has_network(ws):  # reach along the streets, beside the straight line's
+        from kenmap.access.netreach import Walking, network_reach
+        from kenmap.hubs.table import layer_hub_type
+
+        layer = default_layer(ws)
+        hub_type = layer_hub_type(ws, layer)
+        reach = network_reach(ws, Walking(minutes=True))
+        out.append({"key": f"{layer}_walk", "layer": layer, "workspace": ws,
+                    "options": {"network": reach, "radius": WALK_PAGE_MINUTES,
+                                "hub_type": hub_type},
+                    "label": f"徒歩{WALK_PAGE_MINUTES:g}分圏（道路に沿って、"
+                             f"{ws.scheme.layer(layer).label}）"})
     return out
+
+
+#: The walking page of the index: minutes along the streets to the hub type of the layer.
+WALK_PAGE_MINUTES = 10.0

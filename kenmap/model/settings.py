@@ -10,6 +10,9 @@ from typing import Final
 
 #: Walking distance ÷ straight-line distance (streets do not run straight to a hub).
 DETOUR: Final[float] = 1.3
+#: Walking speed of older residents on the flat (m/s) for reach in minutes along the network
+#: (Tobler's hiking function slows it uphill).
+WALK_SPEED_MS: Final[float] = 1.0
 #: Side of the square demand cells, in metres, aligned to the plane zone's origin.
 CELL_M: Final[float] = 100.0
 #: With a radius, an area lacks a hub when under this % of its 65+ is within reach.

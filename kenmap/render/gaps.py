@@ -37,6 +37,8 @@ def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
     records = gap_records(table)
     if fmt == "json":
         return json.dumps({"layer": attrs["layer"], "radius_m": attrs["radius_m"],
+                           "radius_min": attrs.get("radius_min"),
+                           "measure": attrs.get("measure", "straight"),
                            "detour": attrs["detour"], "cell_m": attrs["cell_m"],
                            "with_planned": attrs["with_planned"], "areas": records},
                           ensure_ascii=False) + "\n"
@@ -49,8 +51,11 @@ def render_gaps(ws: Workspace, table: pd.DataFrame, fmt: str) -> str:
     label = ws.scheme.layer(layer).label
     hub_type = table["hub_type"].iloc[0] if len(table) else ""
     type_label = catalogue_of(ws.get("hub_types")).get(hub_type).label if hub_type else ""
-    how = (f"{attrs['radius_m']:.0f}m圏（直線距離×迂回係数{attrs['detour']}）、"
-           f"65歳以上の{attrs['min_reach']:.0f}%未満を不足" if attrs["radius_m"] else
+    radius = attrs["radius_m"] or attrs.get("radius_min")
+    unit = attrs.get("unit", "m")
+    measure = attrs.get("measure_text") or f"直線距離×迂回係数{attrs['detour']}"
+    how = (f"{radius:.0f}{unit}圏（{measure}）、"
+           f"65歳以上の{attrs['min_reach']:.0f}%未満を不足" if radius else
            f"{label}内の{type_label}の有無（担当区域を含む）")
     planned = "、計画中を含む" if attrs["with_planned"] else ""
     lacking = int(table["lacking"].sum())
@@ -135,8 +140,9 @@ def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
     rows = []
     for entry in result["types"].values():
         city = entry["city"]
-        reach = (f"{fmt_rate(city.get('reach_rate'))}（{entry['radius_m']:.0f}m）"
-                 if entry["radius_m"] else "—（半径なし）")
+        radius = f"{result['minutes']:g}分" if result.get("measure") == "minutes" else \
+            f"{entry['radius_m']:.0f}m" if entry["radius_m"] else None
+        reach = f"{fmt_rate(city.get('reach_rate'))}（{radius}）" if radius else "—（半径なし）"
         cells = [entry["label"], str(entry["hubs"]), reach]
         for key in keys:
             lay = entry["layers"][key]
@@ -144,8 +150,10 @@ def render_coverage(ws: Workspace, result: dict[str, Any], fmt: str) -> str:
             cells.append(f"{mark}{lay['lacking']}/{lay['areas']} ({lay['lacking_share']:.0f}%)")
         rows.append(cells)
     planned = "（計画中を含む）" if result["with_planned"] else ""
-    lines = [f"拠点の充足状況{planned}  65歳以上 {fmt_count(result['pop65'])}人、迂回係数 "
-             f"{result['detour']}、需要セル {result['cell_m']:.0f}m", ""]
+    measure = {"network": "道路に沿った距離", "minutes": "道路に沿った徒歩時間"}.get(
+        result.get("measure", "straight"), f"直線距離×迂回係数 {result['detour']}")
+    lines = [f"拠点の充足状況{planned}  65歳以上 {fmt_count(result['pop65'])}人、{measure}、"
+             f"需要セル {result['cell_m']:.0f}m", ""]
     lines += text_table(head, rows, set(range(1, len(head))))
     lines.append("★ その種類の拠点がすべての区域にあるべき階層")
     for entry in result.get("activities", []):

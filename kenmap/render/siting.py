@@ -21,7 +21,9 @@ def render_siting(ws: Workspace, result: SitingResult, fmt: str) -> str:
     layer_label = ws.scheme.layer(result.layer).label
     quality = "最適解" if result.optimal else f"最適解との差 {result.gap_percent:.2f}% 以内"
     lines = [
-        f"新しい{label} {result.k}か所の候補（徒歩{result.radius_m:.0f}m圏、"
+        f"新しい{label} {result.k}か所の候補（徒歩{result.radius_m:.0f}"
+        f"{'分' if result.measure == 'minutes' else 'm'}圏"
+        f"{'' if result.measure == 'straight' else '、道路に沿って'}、"
         f"候補地 {result.candidates}、{result.solver}、{quality}）",
         f"65歳以上の圏内人口: {fmt_count(result.pop65_reached_before)} → "
         f"{fmt_count(result.pop65_reached_after)}人", ""]

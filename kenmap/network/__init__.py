@@ -1,0 +1,1 @@
+"""Walking networks in the workspace: importing roads and terrain, and reading them back."""
