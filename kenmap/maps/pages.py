@@ -165,8 +165,8 @@ def plan_pages(ws: Workspace) -> list[dict[str, Any]]:
         out.append({"key": f"{layer}_walk", "layer": layer, "workspace": ws,
                     "options": {"network": reach, "radius": WALK_PAGE_MINUTES,
                                 "hub_type": hub_type},
-                    "label": f"徒歩{WALK_PAGE_MINUTES:g}分圏（道路に沿って、"
-                             f"{ws.scheme.layer(layer).label}）"})
+                    "label": f"徒歩{WALK_PAGE_MINUTES:g}分圏（{ws.scheme.layer(layer).label}、"
+                             "道路に沿って）"})
     return out
 
 
