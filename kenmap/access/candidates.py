@@ -95,7 +95,9 @@ def from_file(ws: Workspace, path: Path) -> Candidates:
     kinds = points.geom_type
     if not (kinds == "Point").all():
         raise KenmapError("候補地は点でなければなりません", file=path)
-    name_col = next((c for c in ("name", "名称", "施設名") if c in frame.columns), None)
+    from kenmap.hubs.imports import NAME_FIELDS
+
+    name_col = next((c for c in NAME_FIELDS if c in frame.columns), None)
     names = [str(frame[name_col].iloc[i]) if name_col else f"候補{i + 1}"
              for i in range(len(frame))]
     ids = [str(frame["id"].iloc[i]) if "id" in frame.columns else str(i + 1)
