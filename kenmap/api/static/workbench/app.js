@@ -305,6 +305,7 @@ class Workbench {
   async reloadAll() {
     this.dirty = false;
     this.config = await get('/workbench/config.json', { fresh: true });
+    this.hubs.types = new Map(this.config.hub_types.map((t) => [t.key, t]));
     for (const entry of this.areaMap.layers.values()) this.areaMap.map.removeLayer(entry.group);
     this.areaMap.layers.clear();
     this.areaMap.current = null;
