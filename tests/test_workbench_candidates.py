@@ -68,12 +68,14 @@ def test_planner_draws_an_area_and_sites_on_its_grid(bench: Bench, server: Serve
     d = 0.012
     corners = [(centre["lat"] - d, centre["lon"] - d), (centre["lat"] - d, centre["lon"] + d),
                (centre["lat"] + d, centre["lon"] + d), (centre["lat"] + d, centre["lon"] - d)]
-    bench.show_places(*corners)
+    # Centred at zoom 14: the square clears the map's legend (bottom right).
+    bench.show_places((centre["lat"], centre["lon"]), zoom=14)
     p.click("#km-draw-area")
     for corner in [*corners, corners[0]]:
         p.mouse.click(*bench.screen_point(*corner))
         p.wait_for_timeout(150)
     p.wait_for_function("() => window.kenmap.siting.area !== null")
+    assert len(p.evaluate("window.kenmap.siting.areaGeometry().coordinates[0]")) == 5
     assert "範囲を描きました" in form.locator(".km-area-state").inner_text()
     form.locator("[name=candidate_grid]").fill("200")
     form.locator("[name=k]").fill("3")

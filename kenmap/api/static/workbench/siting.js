@@ -83,6 +83,7 @@ export class Siting {
     map.removeLayer(this.group);
     if (this.drawing) map.pm.disableDraw();
     this.drawing = false;
+    map.getContainer().classList.remove('km-drawing');
     if (this.area) map.removeLayer(this.area);
   }
 
@@ -94,6 +95,7 @@ export class Siting {
     if (this.area) map.removeLayer(this.area);
     this.area = null;
     this.drawing = true;
+    map.getContainer().classList.add('km-drawing'); // clicks on markers make corners too
     this.form.elements.candidates.value = 'area';
     map.pm.enableDraw('Polygon', { snappable: false, continueDrawing: false,
       pathOptions: { color: '#6a3d9a', weight: 2, fillOpacity: 0.08 } });
@@ -103,6 +105,7 @@ export class Siting {
   drawn(event) {
     if (event.shape !== 'Polygon' || !this.drawing) return;
     this.drawing = false;
+    this.app.areaMap.map.getContainer().classList.remove('km-drawing');
     this.area = event.layer;
     this.area.options.pmIgnore = true;
     if (this.form) this.form.elements.candidates.value = 'area';
