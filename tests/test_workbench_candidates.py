@@ -135,7 +135,7 @@ def test_admin_changes_a_type_and_the_map_follows(bench: Bench, server: Server) 
     p = bench.page
     assert p.input_value("#km-controls [name=hub_type]") == "salon"
     assert p.input_value("#km-controls [name=radius]") == "500"
-    p.click(".km-tab[data-screen=users]")
+    p.click(".km-tab[data-screen=catalogue]")
     card = p.locator(".km-type[data-key=salon]")
     card.wait_for()
     bench.shot("catalogue")
@@ -179,7 +179,7 @@ def test_admin_changes_a_type_and_the_map_follows(bench: Bench, server: Server) 
 
 def test_a_viewer_sees_no_admin_or_siting_controls(viewer: Bench, server: Server) -> None:
     p = viewer.page
-    for screen in ("users", "siting", "wizard"):
+    for screen in ("users", "catalogue", "siting", "wizard"):
         assert p.locator(f".km-tab[data-screen={screen}]").is_hidden()
     assert p.locator("#km-catalogue").count() == 0
     assert p.locator("#km-draw-area").count() == 0

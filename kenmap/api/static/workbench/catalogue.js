@@ -5,14 +5,15 @@
 import { ApiError, clearErrors, del, get, post, request, showError } from './api.js';
 import { ask, clear, el, number, option, toast } from './dom.js';
 
-export async function catalogueSection(app) {
-  const box = el('section', { class: 'km-catalogue', id: 'km-catalogue' },
+export async function catalogueScreen(app, screen) {
+  clear(screen);
+  const box = el('div', { class: 'km-page-body km-catalogue', id: 'km-catalogue' },
     el('h2', {}, '拠点の種類'),
     el('p', { class: 'km-note' }, '地図の色と文字、歩いて届く半径、各区域に1つ必要な階層を決めます。拠点のある種類は削除できません。新しい種類の拠点は、サーバーを再起動すると追加できます。'));
   const list = el('div', { class: 'km-catalogue-list' });
   box.append(list, addForm(app, list));
+  screen.append(box);
   await fill(app, list);
-  return box;
 }
 
 async function fill(app, list) {

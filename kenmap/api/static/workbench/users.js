@@ -2,7 +2,6 @@
 
 import { ApiError, clearErrors, del, get, post, showError } from './api.js';
 import { ask, clear, el, option, table, toast, when } from './dom.js';
-import { catalogueSection } from './catalogue.js';
 
 const ROLES = [['viewer', '閲覧のみ'], ['editor', '編集'], ['admin', '管理者']];
 const roleLabel = (key) => (ROLES.find(([k]) => k === key) || [key, key])[1];
@@ -47,7 +46,6 @@ export async function usersScreen(app, screen) {
     el('p', { class: 'km-note' }, '閲覧のみ: 地図と表を見る。編集: 拠点の追加・変更、取り込み、配置の検討。管理者: さらに利用者と拠点の種類の管理。'),
     list, form));
   await fill(app, list);
-  screen.firstChild.append(await catalogueSection(app));
 }
 
 async function fill(app, list) {
