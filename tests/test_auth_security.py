@@ -33,7 +33,7 @@ UNGUARDED = {("POST", "/auth/login"), ("POST", "/auth/logout")}
 #: Reads that need a role (everything else that reads is open to anyone).
 GUARDED_READS = {("GET", "/api/users"): "admin", ("GET", "/api/audit"): "editor"}
 #: Writes that need an admin; every other write needs an editor.
-ADMIN_WRITES = ("/api/users",)
+ADMIN_WRITES = ("/api/users", "/api/catalogue")
 
 
 @pytest.fixture(scope="module")

@@ -81,7 +81,8 @@ def from_file(ws: Workspace, path: Path) -> Candidates:
         lon = next((lower[c] for c in ("lon", "longitude", "経度", "x") if c in lower), None)
         lat = next((lower[c] for c in ("lat", "latitude", "緯度", "y") if c in lower), None)
         if lon is None or lat is None:
-            raise KenmapError("候補地の表には lon/lat の列が必要です", file=path)
+            raise KenmapError("候補地の表には経度・緯度（lon/lat）の列が必要です", file=path,
+                              field="lon" if lon is None else "lat")
         values = frame[[lon, lat]].apply(pd.to_numeric, errors="coerce")
         bad = values.isna().any(axis=1)
         if bad.any():
@@ -94,7 +95,9 @@ def from_file(ws: Workspace, path: Path) -> Candidates:
     kinds = points.geom_type
     if not (kinds == "Point").all():
         raise KenmapError("候補地は点でなければなりません", file=path)
-    name_col = next((c for c in ("name", "名称", "施設名") if c in frame.columns), None)
+    from kenmap.hubs.imports import NAME_FIELDS
+
+    name_col = next((c for c in NAME_FIELDS if c in frame.columns), None)
     names = [str(frame[name_col].iloc[i]) if name_col else f"候補{i + 1}"
              for i in range(len(frame))]
     ids = [str(frame["id"].iloc[i]) if "id" in frame.columns else str(i + 1)
@@ -141,17 +144,86 @@ def from_grid(ws: Workspace, spacing: float, layer: str, hub_type: str,
     if len(areas) == 0:
         raise KenmapError(f"拠点が不足している{ws.scheme.layer(layer).label}がないため、格子を作り"
                           "ません")
-    minx, miny, maxx, maxy = areas.total_bounds
     # Refuse before making the grid: the points of the bounding box bound the candidates.
     limits.check_candidates(int(areas.geometry.area.sum() / spacing ** 2), "candidate_grid")
+    return _grid(areas, spacing)
+
+
+def from_area(ws: Workspace, area: dict[str, Any], spacing: float, layer: str,
+              limits: SitingLimits = UNBOUNDED) -> Candidates:
+    """A grid of candidates ``spacing`` metres apart inside a drawn polygon (GeoJSON Polygon in
+    longitude/latitude), clipped to the city (the areas of ``layer``)."""
+    if not 20 <= spacing <= 5_000:
+        raise KenmapError("格子の間隔は20～5,000メートルにしてください", field="candidate_grid")
+    try:
+        if area.get("type") != "Polygon":
+            raise ValueError
+        rings = [np.asarray(ring, dtype=float) for ring in area["coordinates"]]
+        if not rings or any(r.ndim != 2 or r.shape[1] != 2 or len(r) < 3 for r in rings):
+            raise ValueError
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise KenmapError("描いた範囲は GeoJSON の Polygon（経度・緯度）でなければなりません",
+                          field="candidate_area") from None
+    if any(not (np.all(np.abs(r[:, 0]) <= 180) and np.all(np.abs(r[:, 1]) <= 90))
+           for r in rings):
+        raise KenmapError("描いた範囲の座標が経度・緯度ではありません", field="candidate_area")
+    assert ws.crs_epsg is not None
+    to_plane = transformer(4326, ws.crs_epsg)
+    plane = [np.column_stack(to_plane.transform(r[:, 0], r[:, 1])) for r in rings]
+    polygon = shapely.make_valid(shapely.Polygon(plane[0], plane[1:]))
+    if polygon.is_empty or polygon.area <= 0:
+        raise KenmapError("描いた範囲に面積がありません", field="candidate_area")
+    areas = ws.read_layer(layer)
+    areas = areas[areas.geometry.intersects(polygon)]
+    if len(areas) == 0:
+        raise KenmapError("描いた範囲は市域の外です", field="candidate_area")
+    clipped = areas.geometry.intersection(polygon)
+    limits.check_candidates(int(clipped.area.sum() / spacing ** 2), "candidate_area")
+    cands = _grid(areas, spacing, clip=polygon)
+    if len(cands) == 0:
+        raise KenmapError(f"描いた範囲が小さく、{spacing:,.0f} m 間隔の格子点が入りません（間隔を"
+                          "狭めるか範囲を広げてください）", field="candidate_area")
+    return cands
+
+
+def from_points(ws: Workspace, points: list[dict[str, Any]],
+                field: str = "candidate_points") -> Candidates:
+    """Candidates at given places (``{"lon", "lat"}`` with an optional ``name``), each inside
+    the city."""
+    if not points:
+        raise KenmapError("候補地がありません", field=field)
+    xy = _points(ws, points, field)
+    return Candidates([f"point-{n + 1}" for n in range(len(xy))],
+                      [str(p.get("name") or f"候補{n + 1}") for n, p in enumerate(points)],
+                      np.array([x for x, _ in xy]), np.array([y for _, y in xy]))
+
+
+def as_lonlat(ws: Workspace, cands: Candidates) -> list[dict[str, Any]]:
+    """Candidates as ``{"name", "lon", "lat"}`` (EPSG:4326, 7 decimals)."""
+    assert ws.crs_epsg is not None
+    lon, lat = transformer(ws.crs_epsg, 4326).transform(cands.x, cands.y)
+    return [{"name": name, "lon": round(float(a), 7), "lat": round(float(b), 7)}
+            for name, a, b in zip(cands.names, np.atleast_1d(lon), np.atleast_1d(lat))]
+
+
+def _grid(areas: gpd.GeoDataFrame, spacing: float, clip: shapely.Geometry | None = None
+          ) -> Candidates:
+    """Points ``spacing`` apart (on a grid aligned to multiples of it) inside ``areas`` (and
+    ``clip``), each named after its area."""
+    minx, miny, maxx, maxy = shapely.bounds(clip) if clip is not None else areas.total_bounds
     xs = np.arange(np.floor(minx / spacing), np.ceil(maxx / spacing)) * spacing + spacing / 2
     ys = np.arange(np.floor(miny / spacing), np.ceil(maxy / spacing)) * spacing + spacing / 2
     gx, gy = np.meshgrid(xs, ys)
-    pts = shapely.points(gx.ravel(), gy.ravel())
+    pts = np.asarray(shapely.points(gx.ravel(), gy.ravel()))
     tree = shapely.STRtree(areas.geometry.to_numpy())
     inside, owner = tree.query(pts, predicate="within")
     order = np.argsort(inside)
     inside, owner = inside[order], owner[order]
+    if clip is not None:
+        keep = shapely.within(pts[inside], clip)
+        inside, owner = inside[keep], owner[keep]
+    inside, first = np.unique(inside, return_index=True)  # a point on a shared edge: once
+    owner = owner[first]
     flat_x, flat_y = gx.ravel(), gy.ravel()
     return Candidates([f"grid-{int(flat_x[i] // spacing)}-{int(flat_y[i] // spacing)}"
                        for i in inside],

@@ -26,9 +26,11 @@ from kenmap.access.candidates import (
     UNBOUNDED,
     Candidates,
     SitingLimits,
+    from_area,
     from_file,
     from_grid,
     from_hubs,
+    from_points,
     what_if,
 )
 from kenmap.access.covering import order_by_gain, solve
@@ -126,6 +128,8 @@ def site(
     candidates_file: str | Path | None = None,
     candidate_status: str | None = None,
     candidate_grid: float | None = None,
+    candidate_area: dict[str, Any] | None = None,
+    candidate_points: list[dict[str, Any]] | None = None,
     layer: str | None = None,
     solver: str = "auto",
     time_limit: float = 30.0,
@@ -153,6 +157,10 @@ def site(
     candidates_file, candidate_status, candidate_grid
         Where candidates come from: a file, hubs of a status (default ``candidate``), or a
         grid of this spacing in areas lacking the type.
+    candidate_area, candidate_points
+        Or a grid (``candidate_grid`` metres apart, 500 by default) inside a drawn polygon
+        (GeoJSON in longitude/latitude), clipped to the city; or given places
+        (``{"lon", "lat", "name"}``, e.g. read from an uploaded list).
     layer
         Layer whose areas are reported as filled.
     solver
@@ -194,7 +202,9 @@ def site(
     # among the layers that hold areas.
     layer = layer or default_layer(ws, hub_type)
     ws.scheme.layer(layer)
-    sources = sum(x is not None for x in (candidates_file, candidate_grid))
+    grid_alone = candidate_grid if candidate_area is None else None
+    sources = sum(x is not None for x in (candidates_file, grid_alone, candidate_area,
+                                          candidate_points))
     if sources > 1 or (sources == 1 and candidate_status is not None):
         raise KenmapError("--candidates, --candidate-status, --candidate-grid のどれか1つを指定して"
                           "ください")
@@ -203,6 +213,11 @@ def site(
                           field="pinned")
     if candidates_file is not None:
         cands = from_file(ws, Path(candidates_file))
+    elif candidate_area is not None:
+        cands = from_area(ws, candidate_area, candidate_grid or 500.0, layer, limits)
+    elif candidate_points is not None:
+        limits.check_candidates(len(candidate_points), "candidate_points")
+        cands = from_points(ws, candidate_points)
     elif candidate_grid is not None:
         cands = from_grid(ws, candidate_grid, layer, hub_type, radius, detour, limits,
                           network=network)

@@ -109,6 +109,8 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
     HubIn: Any = models["HubIn"]
     HubPatch: Any = models["HubPatch"]
     SitingIn: Any = models["SitingIn"]
+    TypeEdit: Any = models["TypeEdit"]
+    TypeIn: Any = models["TypeIn"]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -339,6 +341,31 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
             await write(apply_sites, result, by=who)
         return dict(result.to_json())
 
+    @app.post("/api/siting/candidates", responses=ERRORS)
+    async def siting_candidates(file: Annotated[UploadFile, File()], who: Editor
+                                ) -> list[dict[str, Any]]:
+        """Read an uploaded list of candidate places (CSV/XLSX with name and lon/lat, 経度/緯度
+        …, or GeoJSON/shapefile points) as ``[{"name", "lon", "lat"}]``, for the siting
+        question's ``candidate_points`` (editor; nothing is written)."""
+        from kenmap.access.candidates import as_lonlat, from_file, from_points
+
+        limit = settings.SERVER_SITING_MAX_CANDIDATES
+
+        def run() -> list[dict[str, Any]]:
+            ws = views.workspace()
+            with saved_upload(file.file, file.filename, limit=max_upload,
+                              max_expanded=UPLOAD_MAX_EXPANDED, max_rows=limit) as saved:
+                points = as_lonlat(ws, from_file(ws, saved))
+                try:
+                    from_points(ws, points)  # each inside the city
+                except KenmapError as error:
+                    first = 2 if saved.suffix.lower() in (".csv", ".xlsx", ".txt") else 1
+                    row = int((error.field or ".0").rsplit(".", 1)[1]) + first
+                    raise KenmapError(error.message, file=saved.name, row=row,
+                                      field="lon") from None
+                return points
+        return list(await anyio.to_thread.run_sync(run))
+
     @app.post("/api/imports/areas", responses=ERRORS)
     async def import_areas_upload(
         file: Annotated[UploadFile, File()], layer: LayerKey, who: Editor,
@@ -391,6 +418,53 @@ def create_app(workspace: str | os.PathLike[str], *, token: str | None = None,
                                    y_field=y_field, crs=crs, status=status, encoding=encoding,
                                    replace=replace).to_dict()
         return dict(await write(run, by=who))
+
+    Admin = Annotated[Principal, Depends(auth.admin)]
+    TypeKey = Annotated[str, PathParam(max_length=31, pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+
+    def catalogue_view(ws: Workspace) -> dict[str, Any]:
+        from kenmap.hubs.table import read_hubs
+        from kenmap.maps.style import glyph
+        from kenmap.model.catalogue import catalogue_of
+
+        hubs = read_hubs(ws)
+        used = hubs["type"].value_counts() if len(hubs) else {}
+        preset = ws.get("scheme_preset")
+        return {"types": [{**t.to_dict(), "glyph": glyph(t.key, t.label, t.icon),
+                           "expected_layer": t.expected_layer(ws.scheme.keys, preset),
+                           "hubs": int(used.get(t.key, 0))}
+                          for t in catalogue_of(ws.get("hub_types")).types.values()],
+                "layers": [{"key": layer.key, "label": layer.label}
+                           for layer in ws.scheme.layers]}
+
+    @app.get("/api/catalogue", responses=ERRORS)
+    async def catalogue() -> dict[str, Any]:
+        """The hub types: label, colour, icon (a one-character icon is the marker's glyph),
+        walking radius, the layer on which every area should have one, and hubs of each."""
+        return dict(await anyio.to_thread.run_sync(lambda: catalogue_view(views.workspace())))
+
+    @app.post("/api/catalogue", status_code=201, responses=ERRORS)
+    async def catalogue_add(hub_type: TypeIn, who: Admin) -> dict[str, Any]:
+        """Add a hub type (admin). Hubs of a new type can be added after a server restart
+        (the API's type lists are read at start)."""
+        from kenmap.hubs.catalogue import add_type
+
+        return dict((await write(add_type, hub_type.model_dump(), by=who)).to_dict())
+
+    @app.put("/api/catalogue/{key}", responses=ERRORS)
+    async def catalogue_set(key: TypeKey, hub_type: TypeEdit, who: Admin) -> dict[str, Any]:
+        """Change a hub type's label, colour, icon, radius and expected layer (admin)."""
+        from kenmap.hubs.catalogue import set_type
+
+        return dict((await write(set_type, key, hub_type.model_dump(), by=who)).to_dict())
+
+    @app.delete("/api/catalogue/{key}", status_code=204, responses=ERRORS)
+    async def catalogue_remove(key: TypeKey, who: Admin) -> Response:
+        """Remove a hub type no hub uses (admin; 409 while hubs are of that type)."""
+        from kenmap.hubs.catalogue import remove_type
+
+        await write(remove_type, key, by=who)
+        return Response(status_code=204)
 
     from kenmap.api.wizard import wizard_router
 
@@ -470,6 +544,15 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
         lat: float = Field(ge=-90, le=90)
         name: str | None = Field(default=None, max_length=200)
 
+    class DrawnArea(BaseModel):
+        """A drawn polygon (GeoJSON geometry, longitude/latitude): an outer ring and holes."""
+
+        model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+        type: Literal["Polygon"]
+        coordinates: list[Annotated[list[tuple[float, float]],
+                                    Field(min_length=4, max_length=2_000)]] = Field(
+            min_length=1, max_length=20)
+
     class SitingIn(BaseModel):
         """A siting question: where would k new hubs of a type reach the most older
         residents. Bounded: the server refuses questions beyond its limits (413)."""
@@ -480,6 +563,11 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
         radius: float | None = Field(default=None, gt=0, le=5_000)
         candidate_status: Status | None = None
         candidate_grid: float | None = Field(default=None, ge=50, le=5_000)
+        candidate_area: DrawnArea | None = Field(default=None, description=(
+            "A grid of candidate_grid metres (500 by default) inside this polygon"))
+        candidate_points: list[SitePoint] | None = Field(
+            default=None, min_length=1, max_length=settings.SERVER_SITING_MAX_CANDIDATES,
+            description="Candidate places, e.g. from POST /api/siting/candidates")
         layer: LayerKey | None = None
         solver: Literal["exact", "greedy", "auto"] = "auto"
         time_limit: float = Field(default=settings.SITING_TIME_LIMIT_S, gt=0,
@@ -499,4 +587,21 @@ def _models(HubType: Any, LayerKey: Any) -> dict[str, type[BaseModel]]:
                              description="With minutes: m/s on the flat")
         apply: bool = False
 
-    return {"HubIn": HubIn, "HubPatch": HubPatch, "SitingIn": SitingIn}
+    class TypeEdit(BaseModel):
+        """A hub type's fields (every one given: a missing radius means none)."""
+
+        model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+        label: str = Field(min_length=1, max_length=60)
+        colour: str = Field(default="#555555", pattern=r"^#[0-9a-fA-F]{6}$")
+        icon: str = Field(default="circle", min_length=1, max_length=40,
+                          description="A one-character glyph (居) or a Font Awesome name")
+        radius_m: float | None = Field(default=None, gt=0, le=50_000)
+        expected_layer: LayerKey | None = None
+
+    class TypeIn(TypeEdit):
+        """A new hub type."""
+
+        key: str = Field(min_length=1, max_length=31, pattern=r"^[a-z][a-z0-9_]{0,30}$")
+
+    return {"HubIn": HubIn, "HubPatch": HubPatch, "SitingIn": SitingIn,
+            "TypeEdit": TypeEdit, "TypeIn": TypeIn}

@@ -67,7 +67,11 @@ class Views:
             deps = areas
         else:
             deps = [*areas, "hubs"]
-        return ws.state_of(deps)
+        if kind in ("layers", "geometry"):
+            return ws.state_of(deps)
+        # Colours, labels and radii come from the catalogue (admins change it): part of the
+        # state of every answer that shows hubs or reach.
+        return (*ws.state_of(deps), repr(ws.get("hub_types")))
 
     def _state(self) -> tuple[int, int, int]:
         stat = os.stat(self.path)

@@ -143,6 +143,18 @@ class Catalogue:
         self.types[key] = replace(updated, key=key)
         return self.types[key]
 
+    def put(self, key: str, data: dict[str, Any], source: str = "catalogue") -> HubType:
+        """Replace every field of the existing type ``key`` with ``data`` (checked; a missing
+        ``radius_m`` means none)."""
+        self.get(key)
+        updated = _parse_type({**data, "key": key}, source=source)
+        self.types[key] = updated
+        return updated
+
+    def remove(self, key: str) -> HubType:
+        """Remove the type ``key`` (the caller checks that no hub uses it)."""
+        return self.types.pop(self.get(key).key)
+
     def load_toml(self, path: Path) -> list[HubType]:
         """Add or replace types from a TOML file of ``[[types]]`` tables."""
         data = read_toml(path)

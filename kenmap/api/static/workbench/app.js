@@ -12,6 +12,7 @@ import { profilePanel } from './profile.js';
 import { setupSignIn } from './signin.js';
 import { Siting } from './siting.js';
 import { usersScreen } from './users.js';
+import { catalogueScreen } from './catalogue.js';
 import { wizardScreen } from './wizard.js';
 
 const ROLE_LABELS = { viewer: '閲覧', editor: '編集', admin: '管理者' };
@@ -136,6 +137,7 @@ class Workbench {
     $('km-screen-map').hidden = !mapLike;
     $('km-screen-wizard').hidden = name !== 'wizard';
     $('km-screen-users').hidden = name !== 'users';
+    $('km-screen-catalogue').hidden = name !== 'catalogue';
     for (const tab of document.querySelectorAll('.km-tab')) {
       tab.setAttribute('aria-pressed', String(tab.dataset.screen === name));
     }
@@ -155,6 +157,7 @@ class Workbench {
     else if (this.panelKind === 'siting') this.closePanel();
     if (name === 'wizard') wizardScreen(this, $('km-screen-wizard'));
     if (name === 'users') usersScreen(this, $('km-screen-users'));
+    if (name === 'catalogue') catalogueScreen(this, $('km-screen-catalogue'));
   }
 
   setupLarge() {
@@ -305,6 +308,7 @@ class Workbench {
   async reloadAll() {
     this.dirty = false;
     this.config = await get('/workbench/config.json', { fresh: true });
+    this.hubs.types = new Map(this.config.hub_types.map((t) => [t.key, t]));
     for (const entry of this.areaMap.layers.values()) this.areaMap.map.removeLayer(entry.group);
     this.areaMap.layers.clear();
     this.areaMap.current = null;

@@ -2,7 +2,7 @@
 // numbered on the map and in the list with what each adds; a site can be dropped or pinned and
 // the question asked again; the answer can be applied as planned hubs.
 
-import { ApiError, clearErrors, post, showError } from './api.js';
+import { ApiError, clearErrors, post, showError, upload } from './api.js';
 import { ask, clear, el, number, option, toast } from './dom.js';
 
 export class Siting {
@@ -15,6 +15,10 @@ export class Siting {
     this.result = null;
     this.form = null;
     this.results = null;
+    this.area = null; // the drawn polygon (a Leaflet layer) whose grid holds the candidates
+    this.points = null; // candidate places read from an uploaded list
+    this.listName = null;
+    app.areaMap.map.on('pm:create', (event) => this.drawn(event));
   }
 
   panel() {
@@ -40,6 +44,19 @@ export class Siting {
         el('label', { class: 'km-inline' }, el('input', { type: 'radio', name: 'candidates', value: 'grid' }),
           '不足する区域に格子状の候補を置く　間隔',
           el('input', { name: 'candidate_grid', type: 'number', min: 50, max: 5000, step: 50, value: '500', class: 'km-short' }), 'm'),
+        el('label', { class: 'km-inline' }, el('input', { type: 'radio', name: 'candidates', value: 'area' }),
+          '地図に描いた範囲に格子状の候補を置く（間隔は上と同じ）'),
+        el('div', { class: 'km-actions km-small km-drawn-note' },
+          el('button', { type: 'button', id: 'km-draw-area', onclick: () => this.startDrawing() }, '範囲を描く'),
+          el('span', { class: 'km-note km-area-state' })),
+        el('span', { class: 'km-error', 'data-error-for': 'candidate_area' }),
+        el('label', { class: 'km-inline' }, el('input', { type: 'radio', name: 'candidates', value: 'list' }),
+          '候補地の一覧（CSV・Excel・GeoJSON：名称と経度・緯度）'),
+        el('div', { class: 'km-drawn-note' },
+          el('input', { type: 'file', name: 'file', accept: '.csv,.xlsx,.geojson,.json,.zip,.gpkg', onchange: (event) => this.readList(event.target) }),
+          el('span', { class: 'km-note km-list-state' })),
+        el('span', { class: 'km-error', 'data-error-for': 'file' }),
+        el('span', { class: 'km-error', 'data-error-for': 'candidate_points' }),
         el('span', { class: 'km-error', 'data-error-for': 'candidate_grid' }),
         el('span', { class: 'km-error', 'data-error-for': 'candidate_status' })),
       el('div', { class: 'km-pins' }),
@@ -54,13 +71,81 @@ export class Siting {
       this.run();
     });
     this.showPins();
+    this.showSources();
     if (this.result) this.render();
     this.group.addTo(app.areaMap.map);
+    if (this.area) this.area.addTo(app.areaMap.map);
     return el('div', { class: 'km-siting' }, this.form, this.results);
   }
 
   close() {
-    this.app.areaMap.map.removeLayer(this.group);
+    const map = this.app.areaMap.map;
+    map.removeLayer(this.group);
+    if (this.drawing) map.pm.disableDraw();
+    this.drawing = false;
+    map.getContainer().classList.remove('km-drawing');
+    if (this.area) map.removeLayer(this.area);
+  }
+
+  // Draw mode: the planner clicks the corners of an area (the first again, or double-click,
+  // to finish); the grid of candidates is laid inside it.
+  startDrawing() {
+    const map = this.app.areaMap.map;
+    this.app.hubs.stopEditing();
+    if (this.area) map.removeLayer(this.area);
+    this.area = null;
+    this.drawing = true;
+    map.getContainer().classList.add('km-drawing'); // clicks on markers make corners too
+    this.form.elements.candidates.value = 'area';
+    map.pm.enableDraw('Polygon', { snappable: false, continueDrawing: false,
+      pathOptions: { color: '#6a3d9a', weight: 2, fillOpacity: 0.08 } });
+    this.showSources('地図上で範囲の角を順にクリックし、最初の点をクリックすると閉じます');
+  }
+
+  drawn(event) {
+    if (event.shape !== 'Polygon' || !this.drawing) return;
+    this.drawing = false;
+    this.app.areaMap.map.getContainer().classList.remove('km-drawing');
+    this.area = event.layer;
+    this.area.options.pmIgnore = true;
+    if (this.form) this.form.elements.candidates.value = 'area';
+    this.showSources();
+  }
+
+  areaGeometry() {
+    const ring = this.area.getLatLngs()[0].map((p) => [Number(p.lng.toFixed(7)), Number(p.lat.toFixed(7))]);
+    ring.push(ring[0]);
+    return { type: 'Polygon', coordinates: [ring] };
+  }
+
+  async readList(input) {
+    const form = this.form;
+    clearErrors(form);
+    this.points = null;
+    this.listName = null;
+    const file = input.files && input.files[0];
+    if (!file) { this.showSources(); return; }
+    form.elements.candidates.value = 'list';
+    const data = new FormData();
+    data.append('file', file);
+    this.showSources('読み込んでいます…');
+    try {
+      this.points = await upload('/api/siting/candidates', data);
+      this.listName = file.name;
+    } catch (error) {
+      // Shown by the file input, naming the row and column of the list at fault.
+      const column = error.field && error.field !== 'file' ? `（列「${error.field}」）` : '';
+      showError(new ApiError(error.status, { error: `${error.message}${column}`, file: error.file, row: error.row, field: 'file' }), form);
+    }
+    this.showSources();
+  }
+
+  showSources(drawingHint) {
+    if (!this.form) return;
+    const area = this.form.querySelector('.km-area-state');
+    area.textContent = drawingHint || (this.area ? '範囲を描きました（描き直すにはもう一度「範囲を描く」）' : '');
+    this.form.querySelector('.km-list-state').textContent = this.points
+      ? `${this.listName}: ${number(this.points.length)} か所を読み込みました` : '';
   }
 
   reset() {
@@ -81,6 +166,10 @@ export class Siting {
       layer: this.app.state.layer,
     };
     if (f.candidates.value === 'grid') question.candidate_grid = Number(f.candidate_grid.value);
+    else if (f.candidates.value === 'area') {
+      question.candidate_grid = Number(f.candidate_grid.value);
+      question.candidate_area = this.area ? this.areaGeometry() : null;
+    } else if (f.candidates.value === 'list') question.candidate_points = this.points;
     else question.candidate_status = 'candidate';
     if (this.pinned.length) question.pinned = this.pinned;
     if (this.excluded.length) question.excluded = this.excluded;
@@ -90,6 +179,14 @@ export class Siting {
   async run() {
     clearErrors(this.form);
     const question = this.ask();
+    if ('candidate_area' in question && !question.candidate_area) {
+      showError(new ApiError(422, { error: '「範囲を描く」で地図に範囲を描いてください', field: 'candidate_area' }), this.form);
+      return;
+    }
+    if ('candidate_points' in question && !question.candidate_points) {
+      showError(new ApiError(422, { error: '候補地の一覧のファイルを選んでください', field: 'file' }), this.form);
+      return;
+    }
     if (!Number.isInteger(question.k) || question.k < 1 || question.k > this.app.config.siting_max_k) {
       showError(new ApiError(422, { error: `置く数は 1〜${this.app.config.siting_max_k} で指定してください`, field: 'k' }), this.form);
       return;
