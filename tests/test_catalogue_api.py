@@ -57,6 +57,23 @@ def test_an_admin_changes_a_radius_and_coverage_follows(client: TestClient) -> N
     assert top["details"]["changes"]["radius_m"] == [500.0, 900.0]
 
 
+def test_a_renamed_type_is_named_in_the_gaps(client: TestClient) -> None:
+    """The reasons of the gaps name the type: a new label is not answered from a gap table
+    computed under the old one."""
+    params = {"layer": "gyoseiku", "hub_type": "salon"}
+    before = client.get("/api/gaps", params=params).json()
+    assert any("サロンがありません" in a["reason"] for a in before["areas"])
+    salon = _type(client, "salon")
+    change = {k: salon[k] for k in ("colour", "icon", "expected_layer", "radius_m")}
+    r = client.put("/api/catalogue/salon", headers=BEARER, json={**change,
+                                                                 "label": "いきいきサロン"})
+    assert r.status_code == 200, r.text
+    after = client.get("/api/gaps", params=params,
+                       headers={"Cache-Control": "no-cache"}).json()
+    lacking = [a["reason"] for a in after["areas"] if a["lacking"]]
+    assert lacking and all("いきいきサロンがありません" in reason for reason in lacking)
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"label": "", "colour": "#123456"}, "label"),
     ({"label": "サロン", "colour": "red"}, "colour"),

@@ -69,6 +69,7 @@ def gap_table(
     # The same question on the same demand, hubs and counts has the same answer: coverage asks
     # every type on every layer, and after one hub edit only that type's tables change.
     memo_key = (demand.key or id(demand), layer, hub_type, radius, with_planned, detour,
+                repr(ws.get("hub_types")),  # the reasons name the type's label
                 network and (network.key, network.walking),
                 min_reach, cell, _hub_digest(hubs, layer),
                 ws.state_of([*filled_layers(ws), *overlay_layers(ws), *(t for t in ws.tables()
