@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,12 @@ def demo_pages(demo_master: Path, factory: pytest.TempPathFactory, name: str) ->
     write_all_pages(ws, MapOptions(), tmp / "maps")
     return tmp
 
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium (headless), one per test module."""
+    from browser import browser
+
+    with browser() as b:
+        yield b

@@ -19,14 +19,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from browser import browser
 from conftest import ROOT, CliResult, copy_of
 
 pytestmark = pytest.mark.browser
@@ -63,12 +62,6 @@ class Hostile:
     labels: dict[str, str]  # layer key → layer label
     type_labels: dict[str, str]  # hub type → label
     hubs: dict[str, dict[str, str]]  # hub name → {"開催": schedule, "会場": host, "住所": …}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture

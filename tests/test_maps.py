@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import browser
 from conftest import ROOT, CliResult, demo_pages
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -16,12 +15,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="module")
 def pages(demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_pages(demo_master, tmp_path_factory, "maps")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 class Page:

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import browser
 from conftest import ROOT, CliResult, copy_of, demo_pages
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -21,12 +20,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="module")
 def written(demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_pages(demo_master, tmp_path_factory, "meeting")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 _LACKING_ON_TOP = """() => {

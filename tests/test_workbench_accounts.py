@@ -11,18 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import browser
 from conftest import copy_of
 from workbench_helpers import LAPTOP, Bench, Server, serving
 
 PASSWORD = "kenmap-test-pass-1"
 USERS = {"mika": "viewer", "ken": "editor", "aki": "admin"}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 def add_user(workspace: Path, name: str, role: str, password: str

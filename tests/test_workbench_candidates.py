@@ -10,15 +10,8 @@ from typing import Any
 
 import pytest
 import shapely
-from browser import browser
 from conftest import copy_of
 from workbench_helpers import LAPTOP, Bench, Server, serving
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

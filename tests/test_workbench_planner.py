@@ -9,19 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import browser
 from conftest import copy_of
 from workbench_helpers import LAPTOP, Bench, Server, inside_points, save_timings, serving
 
 #: The workbench shows a save on the map within this (the issue's promise, on a 6,000-area
 #: city; measured here on the demo city's 行政区).
 UPDATE_BUDGET_MS = 300
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

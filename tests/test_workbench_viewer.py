@@ -11,18 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from browser import browser
 from conftest import copy_of
 from test_hostile_text import PAYLOADS, Hostile, hostile  # noqa: F401 - the fixture
 from workbench_helpers import LAPTOP, Bench, Server, serving
 
 OWN_FILES = Path(__file__).resolve().parents[1] / "kenmap" / "api" / "static" / "workbench"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

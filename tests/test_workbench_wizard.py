@@ -6,20 +6,12 @@ skipped on a branch without them (the empty workspace's first screen is checked 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import browser
 from conftest import ESTAT
 from workbench_helpers import LAPTOP, Bench, serving
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 def estat_zip(folder: Path) -> Path:
