@@ -232,7 +232,8 @@ def _settle(p: Any) -> None:
 
 def _visible_tooltip_text(p: Any) -> str:
     tip = p.locator(".leaflet-tooltip").last
-    tip.wait_for(state="visible", timeout=5000)
+    # The 2,795-area page can take seconds to answer a hover on a loaded 2-core machine.
+    tip.wait_for(state="visible", timeout=20000)
     return str(tip.text_content())
 
 
