@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ROOT, CliResult, copy_of
+from workbench_helpers import wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -380,15 +380,7 @@ def _free_port() -> int:
 def _fetch_served(base: str, server: subprocess.Popen[bytes], log: Path, paths: list[str]
                   ) -> dict[str, str]:
     """Wait for the server, then each page's HTML (the server builds and caches it)."""
-    deadline = time.monotonic() + 30
-    while True:
-        assert server.poll() is None, f"server exited: {log.read_text()}"
-        assert time.monotonic() < deadline, f"server did not start: {log.read_text()}"
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_healthy(server, base, log, 30)
     pages = {}
     for path in paths:
         response = httpx.get(base + path, timeout=60)

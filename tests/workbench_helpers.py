@@ -48,6 +48,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_healthy(process: Any, base: str, log: Path, seconds: float) -> None:
+    """Wait until a started ``kenmap serve`` answers /healthz (failing with its log if it
+    exits or takes longer than ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert process.poll() is None, f"server exited: {log.read_text()}"
+        assert time.monotonic() < deadline, f"server did not start: {log.read_text()}"
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+
+
 @contextmanager
 def serving(workspace: Path, tmp: Path, *, token: bool) -> Iterator[Server]:
     """``kenmap serve`` on ``workspace`` (with a token file when ``token``), until the end."""
@@ -65,15 +79,7 @@ def serving(workspace: Path, tmp: Path, *, token: bool) -> Iterator[Server]:
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"server exited: {log.read_text()}"
-            assert time.monotonic() < deadline, f"server did not start: {log.read_text()}"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(process, base, log, 60)
         yield Server(base, secret, workspace, log)
     finally:
         process.terminate()
